@@ -1,0 +1,42 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// Two projects: the pure core and the CLI run in Node (they read fixture files from disk); everything
+// that touches a binding runs inside workerd with real D1, R2, Queues and Durable Objects.
+const migrations = await readD1Migrations('./migrations');
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                ENVIRONMENT: 'test',
+                BOOTSTRAP_ADMIN_TOKEN: 'test-admin-token',
+                INGEST_TOKEN: 'test-ingest-token',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts', 'test/workers/**/*.test.ts'],
+          globalSetup: ['test/fixtures/provide-fixtures.ts'],
+          testTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
