@@ -1,3 +1,12 @@
+import { app } from './api/app';
+import { handleReportEmail } from './ingest/email-handler';
+import type { IngestMessage } from './ingest/ingest-message';
+import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
+
+/** Worker entry: each handler only adapts the platform to a plain function. */
 export default {
-  async fetch() { return new Response('ok'); },
-} satisfies ExportedHandler<Env>;
+  fetch: app.fetch,
+  email: (message, env) => handleReportEmail(message, env),
+  queue: (batch, env) =>
+    isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeIngestBatch(batch, env),
+} satisfies ExportedHandler<Env, IngestMessage>;

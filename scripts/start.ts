@@ -1,0 +1,154 @@
+/**
+ * `npm start`: the whole system locally. Creates `.dev.vars` (development secrets) if missing,
+ * applies the D1 migrations to the local database, starts `wrangler dev` (local D1, R2, Queues),
+ * ingests the sample reports through the real pipeline on first run (emails through the email()
+ * handler, bare files through POST /api/reports), then prints the URL and the token to sign in with.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { reportEmail } from './lib/report-email';
+
+const PORT = Number(process.env.PORT ?? 8787);
+const BASE = `http://127.0.0.1:${PORT}`;
+const DEV_VARS = '.dev.vars';
+
+function readDevVars(): Record<string, string> {
+  if (!existsSync(DEV_VARS)) {
+    const token = () => randomBytes(24).toString('base64url');
+    writeFileSync(
+      DEV_VARS,
+      [
+        '# Local development secrets, made by `npm start`; never commit this file.',
+        'ENVIRONMENT=development',
+        `BOOTSTRAP_ADMIN_TOKEN=${token()}`,
+        `INGEST_TOKEN=${token()}`,
+        '',
+      ].join('\n'),
+    );
+    console.log(`created ${DEV_VARS} with fresh development tokens`);
+  }
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(DEV_VARS, 'utf8').split('\n')) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match?.[1]) vars[match[1]] = match[2] ?? '';
+  }
+  return vars;
+}
+
+function wrangler(args: string[]) {
+  const result = spawnSync('npx', ['wrangler', ...args], { stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+  if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed`);
+}
+
+async function waitForHealth(timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${BASE}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`wrangler dev did not answer on ${BASE} within ${timeoutMs / 1000} s`);
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+/** Sends every sample through the pipeline: emails as mail, bare report files as uploads or mail. */
+async function ingestSamples(adminToken: string, ingestToken: string): Promise<number[]> {
+  const ids: number[] = [];
+  for (const path of files('samples/reports').sort()) {
+    const bytes = new Uint8Array(readFileSync(path));
+    const name = basename(path);
+    if (name.endsWith('.eml')) {
+      const url = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
+      const response = await fetch(url, { method: 'POST', body: bytes });
+      console.log(`  mail   ${name}: ${response.status}`);
+    } else if (name.endsWith('.gz') || name.endsWith('.zip')) {
+      // Compressed reports arrive as attachments, the way receivers send them.
+      const raw = reportEmail([{ filename: name, contentType: 'application/octet-stream', bytes }]);
+      const url = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
+      const response = await fetch(url, { method: 'POST', body: raw });
+      console.log(`  mail   ${name}: ${response.status}`);
+    } else {
+      const response = await fetch(`${BASE}/api/reports?filename=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ingestToken}` },
+        body: bytes,
+      });
+      const body = (await response.json()) as { inbound_id?: number; detail?: string };
+      console.log(`  upload ${name}: ${response.status}${body.detail ? ` ${body.detail}` : ''}`);
+      if (body.inbound_id) ids.push(body.inbound_id);
+    }
+  }
+  // Wait for the queue consumer to settle every inbound message.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${BASE}/api/inbound?status=received&limit=1`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    const body = (await response.json()) as { items: unknown[] };
+    if (body.items.length === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return ids;
+}
+
+async function summary(adminToken: string) {
+  const headers = { Authorization: `Bearer ${adminToken}` };
+  const inbound = (await (await fetch(`${BASE}/api/inbound?limit=500`, { headers })).json()) as { items: { status: string }[] };
+  const counts = new Map<string, number>();
+  for (const item of inbound.items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+  const reports = (await (await fetch(`${BASE}/api/reports?limit=500`, { headers })).json()) as { items: unknown[] };
+  console.log(`  inbound messages: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  console.log(`  aggregate reports stored: ${reports.items.length}`);
+}
+
+async function main() {
+  const vars = readDevVars();
+  const adminToken = vars.BOOTSTRAP_ADMIN_TOKEN ?? '';
+  const ingestToken = vars.INGEST_TOKEN ?? '';
+  console.log('applying D1 migrations to the local database…');
+  wrangler(['d1', 'migrations', 'apply', 'DB', '--local']);
+
+  const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT)], {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  dev.stdout.pipe(process.stdout);
+  dev.stderr.pipe(process.stderr);
+  const stop = () => dev.kill('SIGINT');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  dev.on('exit', (code) => process.exit(code ?? 0));
+
+  await waitForHealth(90_000);
+  const headers = { Authorization: `Bearer ${adminToken}` };
+  const existing = (await (await fetch(`${BASE}/api/inbound?limit=1`, { headers })).json()) as { items: unknown[] };
+  if (existing.items.length === 0) {
+    console.log('ingesting the sample reports through the pipeline…');
+    await ingestSamples(adminToken, ingestToken);
+  }
+  await summary(adminToken);
+  console.log(`
+MailCheck Edge is running at ${BASE}
+
+  Sign in to the API with the development admin token from ${DEV_VARS}:
+    export MAILCHECK_TOKEN=${adminToken}
+    curl -H "Authorization: Bearer $MAILCHECK_TOKEN" ${BASE}/api/reports
+    curl -H "Authorization: Bearer $MAILCHECK_TOKEN" ${BASE}/api/inbound
+  Upload a report:   curl -H "Authorization: Bearer ${ingestToken}" --data-binary @report.xml.gz ${BASE}/api/reports
+  Send a report email: curl --data-binary @report.eml '${BASE}/cdn-cgi/handler/email?from=a@receiver.example&to=rua@localhost'
+
+Press Ctrl+C to stop.`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { requireToken } from '../auth/bearer-token';
+import { database } from '../db/client';
+import { inboundMessages } from '../db/schema';
+import { replayInbound } from '../ingest/replay';
+import { pageOf, readPage } from './pagination';
+import { problem } from './problem';
+
+const STATUSES = ['received', 'parsed', 'duplicate', 'rejected', 'failed'] as const;
+type Status = (typeof STATUSES)[number];
+
+function inboundJson(r: typeof inboundMessages.$inferSelect) {
+  return {
+    id: r.id,
+    received_at: r.receivedAt,
+    updated_at: r.updatedAt,
+    source: r.source,
+    mail_from: r.mailFrom,
+    rcpt_to: r.rcptTo,
+    filename: r.filename,
+    size: r.size,
+    sha256: r.sha256,
+    status: r.status,
+    reason: r.reason,
+    reason_code: r.reasonCode,
+    duplicate_of: r.duplicateOf,
+    attempts: r.attempts,
+    last_error: r.lastError,
+    summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
+  };
+}
+
+/** Inbound messages (what arrived and what became of it) and replay. */
+export const inboundRoutes = new Hono<{ Bindings: Env }>()
+  .use('/inbound', requireToken('read'))
+  .use('/inbound/*', requireToken('read'))
+  .use('/admin/*', requireToken('admin'))
+  .get('/inbound', async (c) => {
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const status = c.req.query('status');
+    if (status && !STATUSES.includes(status as Status)) return problem(c, 400, 'Bad Request', `status is one of ${STATUSES.join(', ')}`);
+    const where: SQL[] = [];
+    if (status) where.push(eq(inboundMessages.status, status as Status));
+    if (page.after !== null) where.push(lt(inboundMessages.id, page.after));
+    const rows = await database(c.env.DB).select().from(inboundMessages).where(and(...where)).orderBy(desc(inboundMessages.id)).limit(page.limit + 1);
+    const shown = pageOf(rows, page.limit, (r) => r.id);
+    return c.json({ items: shown.items.map(inboundJson), next_cursor: shown.next_cursor });
+  })
+  .get('/inbound/:id{[0-9]+}', async (c) => {
+    const id = Number(c.req.param('id'));
+    const row = await database(c.env.DB).select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
+    if (!row) return problem(c, 404, 'Not Found', `No inbound message ${id}.`);
+    return c.json(inboundJson(row));
+  })
+  .post('/admin/replay', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return problem(c, 400, 'Bad Request', 'Send JSON: {"ids": [1, 2]} or {"status": "failed"}.');
+    }
+    const { ids, status } = (body ?? {}) as { ids?: unknown; status?: unknown };
+    if (Array.isArray(ids) && ids.length > 0 && ids.length <= 1000 && ids.every((id) => Number.isInteger(id) && id > 0)) {
+      return c.json(await replayInbound(c.env, { ids: ids as number[] }), 202);
+    }
+    if (status === 'failed' || status === 'rejected') {
+      return c.json(await replayInbound(c.env, { status }), 202);
+    }
+    return problem(c, 400, 'Bad Request', 'Send {"ids": [1, 2]} (1 to 1000 inbound ids) or {"status": "failed" | "rejected"}.');
+  });

@@ -1,0 +1,175 @@
+import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { Hono } from 'hono';
+import { requireToken } from '../auth/bearer-token';
+import { database } from '../db/client';
+import {
+  aggregateDaily,
+  aggregateRecords,
+  aggregateReports,
+  recordDkimResults,
+  recordPolicyOverrides,
+  recordSpfResults,
+  tlsReportPolicies,
+  tlsReports,
+} from '../db/schema';
+import { pageOf, readPage } from './pagination';
+import { problem } from './problem';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function reportJson(r: typeof aggregateReports.$inferSelect) {
+  return {
+    id: r.id,
+    inbound_id: r.inboundId,
+    report_id: r.reportId,
+    org_name: r.orgName,
+    org_email: r.orgEmail,
+    begin: r.beginAt,
+    end: r.endAt,
+    day: r.day,
+    domain: r.domain,
+    policy: { domain: r.domain, p: r.p, sp: r.sp, np: r.np, adkim: r.adkim, aspf: r.aspf, pct: r.pct, fo: r.fo, testing: r.testing, discovery_method: r.discoveryMethod },
+    schema: r.schema,
+    status: r.status,
+    record_count: r.recordCount,
+    message_count: r.messageCount,
+    records_ingested: r.recordsIngested,
+    content_sha256: r.contentSha256,
+    warnings: r.warnings ? (JSON.parse(r.warnings) as string[]) : [],
+  };
+}
+
+/** Read routes over stored reports. Until access control lands they need the admin token. */
+export const reportRoutes = new Hono<{ Bindings: Env }>()
+  .use('/reports', requireToken('read'))
+  .use('/reports/*', requireToken('read'))
+  .use('/tls-reports', requireToken('read'))
+  .use('/stats/*', requireToken('read'))
+  .get('/reports', async (c) => {
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const { domain, since, until } = c.req.query();
+    if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
+    const where: SQL[] = [];
+    if (domain) where.push(eq(aggregateReports.domain, domain.toLowerCase()));
+    if (since) where.push(gte(aggregateReports.day, since));
+    if (until) where.push(lte(aggregateReports.day, until));
+    if (page.after !== null) where.push(lt(aggregateReports.id, page.after));
+    const rows = await database(c.env.DB)
+      .select()
+      .from(aggregateReports)
+      .where(and(...where))
+      .orderBy(desc(aggregateReports.id))
+      .limit(page.limit + 1);
+    const result = pageOf(rows, page.limit, (r) => r.id);
+    return c.json({ items: result.items.map(reportJson), next_cursor: result.next_cursor });
+  })
+  .get('/reports/:id{[0-9]+}', async (c) => {
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const id = Number(c.req.param('id'));
+    const db = database(c.env.DB);
+    const report = await db.select().from(aggregateReports).where(eq(aggregateReports.id, id)).get();
+    if (!report) return problem(c, 404, 'Not Found', `No aggregate report ${id}.`);
+    const after = page.after ?? -1;
+    const records = await db
+      .select()
+      .from(aggregateRecords)
+      .where(and(eq(aggregateRecords.reportId, id), gt(aggregateRecords.ordinal, after)))
+      .orderBy(asc(aggregateRecords.ordinal))
+      .limit(page.limit + 1);
+    const shown = pageOf(records, page.limit, (r) => r.ordinal);
+    const first = shown.items[0]?.ordinal ?? 0;
+    const last = shown.items[shown.items.length - 1]?.ordinal ?? -1;
+    const inRange = (t: { reportId: AnySQLiteColumn; ordinal: AnySQLiteColumn }) =>
+      and(eq(t.reportId, id), gte(t.ordinal, first), lte(t.ordinal, last));
+    const [dkim, spf, reasons] = await Promise.all([
+      db.select().from(recordDkimResults).where(inRange(recordDkimResults)).orderBy(asc(recordDkimResults.ordinal), asc(recordDkimResults.idx)),
+      db.select().from(recordSpfResults).where(inRange(recordSpfResults)).orderBy(asc(recordSpfResults.ordinal), asc(recordSpfResults.idx)),
+      db.select().from(recordPolicyOverrides).where(inRange(recordPolicyOverrides)).orderBy(asc(recordPolicyOverrides.ordinal), asc(recordPolicyOverrides.idx)),
+    ]);
+    const of = <T extends { ordinal: number }>(rows: T[], ordinal: number) => rows.filter((r) => r.ordinal === ordinal);
+    return c.json({
+      ...reportJson(report),
+      records: shown.items.map((r) => ({
+        ordinal: r.ordinal,
+        source_ip: r.sourceIp,
+        count: r.count,
+        disposition: r.disposition,
+        dkim: r.dkim,
+        spf: r.spf,
+        reasons: of(reasons, r.ordinal).map((o) => ({ type: o.type, comment: o.comment })),
+        header_from: r.headerFrom,
+        envelope_from: r.envelopeFrom,
+        envelope_to: r.envelopeTo,
+        dkim_results: of(dkim, r.ordinal).map((d) => ({ domain: d.domain, selector: d.selector, result: d.result, human_result: d.humanResult })),
+        spf_results: of(spf, r.ordinal).map((s) => ({ domain: s.domain, scope: s.scope, result: s.result, human_result: s.humanResult })),
+      })),
+      next_cursor: shown.next_cursor,
+    });
+  })
+  .get('/tls-reports', async (c) => {
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const db = database(c.env.DB);
+    const rows = await db
+      .select()
+      .from(tlsReports)
+      .where(page.after !== null ? lt(tlsReports.id, page.after) : undefined)
+      .orderBy(desc(tlsReports.id))
+      .limit(page.limit + 1);
+    const shown = pageOf(rows, page.limit, (r) => r.id);
+    const ids = shown.items.map((r) => r.id);
+    const policies = ids.length
+      ? await db.select().from(tlsReportPolicies).where(and(gte(tlsReportPolicies.tlsReportId, Math.min(...ids)), lte(tlsReportPolicies.tlsReportId, Math.max(...ids))))
+      : [];
+    return c.json({
+      items: shown.items.map((r) => ({
+        id: r.id,
+        inbound_id: r.inboundId,
+        report_id: r.reportId,
+        org_name: r.orgName,
+        org_email: r.orgEmail,
+        begin: r.beginAt,
+        end: r.endAt,
+        policies: policies
+          .filter((p) => p.tlsReportId === r.id)
+          .map((p) => ({
+            policy_type: p.policyType,
+            policy_domain: p.policyDomain,
+            policy_string: JSON.parse(p.policyString) as string[],
+            mx_host: JSON.parse(p.mxHost) as string[],
+            total_successful_session_count: p.successfulSessions,
+            total_failure_session_count: p.failedSessions,
+          })),
+      })),
+      next_cursor: shown.next_cursor,
+    });
+  })
+  .get('/stats/daily', async (c) => {
+    const { domain, since, until } = c.req.query();
+    if (!domain) return problem(c, 400, 'Bad Request', 'domain is required');
+    if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
+    const where: SQL[] = [eq(aggregateDaily.domain, domain.toLowerCase())];
+    if (since) where.push(gte(aggregateDaily.day, since));
+    if (until) where.push(lte(aggregateDaily.day, until));
+    const rows = await database(c.env.DB).select().from(aggregateDaily).where(and(...where)).orderBy(asc(aggregateDaily.day), asc(aggregateDaily.headerFrom)).limit(5000);
+    return c.json({
+      domain: domain.toLowerCase(),
+      days: rows.map((r) => ({
+        day: r.day,
+        header_from: r.headerFrom,
+        reports: r.reports,
+        messages: r.messages,
+        dmarc_pass: r.dmarcPass,
+        dkim_pass: r.dkimPass,
+        spf_pass: r.spfPass,
+        both_pass: r.bothPass,
+        disposition_none: r.dispositionNone,
+        disposition_quarantine: r.dispositionQuarantine,
+        disposition_reject: r.dispositionReject,
+        overridden: r.overridden,
+      })),
+    });
+  });

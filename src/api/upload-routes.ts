@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import { requireToken } from '../auth/bearer-token';
+import { maxMessageBytes } from '../ingest/email-handler';
+import { receiveMessage } from '../ingest/receive';
+import { problem } from './problem';
+
+function filenameFrom(disposition: string | undefined): string | null {
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? '');
+  return match?.[1] ? decodeURIComponent(match[1]) : null;
+}
+
+/**
+ * POST /api/reports: backfill by HTTP. The body is a raw email (MIME) or a bare report file (XML,
+ * gzip, zip, JSON); it takes the same path as mail (R2, inbound row, queue). 202 with the inbound id.
+ */
+export const uploadRoutes = new Hono<{ Bindings: Env }>().post('/reports', requireToken('ingest'), async (c) => {
+  const limit = maxMessageBytes(c.env);
+  const declared = Number(c.req.header('Content-Length') ?? 'NaN');
+  if (declared > limit) return problem(c, 413, 'Payload Too Large', `Reports are limited to ${limit} bytes.`);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > limit) return problem(c, 413, 'Payload Too Large', `Reports are limited to ${limit} bytes.`);
+  if (bytes.byteLength === 0) return problem(c, 400, 'Bad Request', 'The request body is empty; send the report file or the raw email as the body.');
+  const receipt = await receiveMessage(c.env, {
+    bytes,
+    source: 'upload',
+    filename: c.req.query('filename') ?? filenameFrom(c.req.header('Content-Disposition')),
+    contentType: c.req.header('Content-Type') ?? null,
+  });
+  return c.json(
+    {
+      inbound_id: receipt.inboundId,
+      status: receipt.status,
+      duplicate_of: receipt.duplicateOf,
+      sha256: receipt.sha256,
+      links: { self: `/api/inbound/${receipt.inboundId}` },
+    },
+    202,
+  );
+});

@@ -1,0 +1,123 @@
+import { eq, sql } from 'drizzle-orm';
+import { database, type Database } from '../db/client';
+import { inboundMessages } from '../db/schema';
+import { ReportRejection } from '../reports/model';
+import { readInbound, type ReportPart } from '../reports/read-inbound';
+import { parseSmtpTlsReport } from '../reports/tlsrpt';
+import { ingestAggregatePart, type AggregateOutcome } from './persist-aggregate';
+import { countFailureReport, type FailureOutcome } from './persist-failure';
+import { storeTlsReport, type TlsOutcome } from './persist-tls';
+import { WorkBudget } from './work-budget';
+
+/** TLS reports are small JSON documents; anything larger is not one. */
+const MAX_TLS_JSON_CHARS = 16 * 1024 * 1024;
+
+export interface InboundSummary {
+  aggregate: AggregateOutcome[];
+  smtp_tls: TlsOutcome[];
+  failure: FailureOutcome[];
+  warnings: string[];
+}
+
+export type ProcessResult =
+  | { status: 'parsed' | 'duplicate' | 'rejected'; summary: InboundSummary | null; reason: string | null }
+  | { status: 'continue' }
+  | { status: 'skipped'; reason: string };
+
+/** Thrown for failures worth retrying (R2 object missing, D1 busy, ...): the queue retries with backoff. */
+export class RetryableIngestError extends Error {
+  override name = 'RetryableIngestError';
+}
+
+async function collectText(part: ReportPart): Promise<string> {
+  let text = '';
+  for await (const chunk of part.text()) {
+    text += chunk;
+    if (text.length > MAX_TLS_JSON_CHARS) {
+      throw new ReportRejection('too-large', `SMTP TLS report over ${MAX_TLS_JSON_CHARS} characters`);
+    }
+  }
+  return text;
+}
+
+async function finish(
+  db: Database,
+  inboundId: number,
+  status: 'parsed' | 'duplicate' | 'rejected',
+  reason: string | null,
+  reasonCode: string | null,
+  summary: InboundSummary | null,
+) {
+  await db
+    .update(inboundMessages)
+    .set({
+      status,
+      reason,
+      reasonCode,
+      summary: summary ? JSON.stringify(summary) : null,
+      lastError: null,
+      updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%SZ','now'))`,
+    })
+    .where(eq(inboundMessages.id, inboundId));
+}
+
+/**
+ * Turns one inbound message into stored reports: raw bytes from R2 → the pure reader → per-part
+ * persistence. Idempotent: running it again (a retry, a replay, a continuation) stores nothing twice.
+ */
+export async function processInbound(env: Env, inboundId: number, budget = new WorkBudget()): Promise<ProcessResult> {
+  const db = database(env.DB);
+  const inbound = await db.select().from(inboundMessages).where(eq(inboundMessages.id, inboundId)).get();
+  if (!inbound) return { status: 'skipped', reason: `no inbound message ${inboundId}` };
+  if (inbound.status !== 'received') return { status: 'skipped', reason: `inbound message is ${inbound.status}` };
+
+  const object = await env.RAW_REPORTS.get(inbound.r2Key);
+  if (!object) throw new RetryableIngestError(`raw message ${inbound.r2Key} is missing from R2`);
+  const raw = new Uint8Array(await object.arrayBuffer());
+
+  const content = await readInbound(raw, {
+    ...(inbound.filename ? { filename: inbound.filename } : {}),
+    ...(inbound.contentType ? { contentType: inbound.contentType } : {}),
+  });
+  if (!content.ok) {
+    await finish(db, inboundId, 'rejected', content.reason, content.code, null);
+    return { status: 'rejected', summary: null, reason: content.reason };
+  }
+
+  const summary: InboundSummary = { aggregate: [], smtp_tls: [], failure: [], warnings: [...content.warnings] };
+  const rejections: ReportRejection[] = [];
+  for (const [index, part] of content.parts.entries()) {
+    try {
+      if (part.kind === 'aggregate') {
+        const outcome = await ingestAggregatePart(db, part, inboundId, budget);
+        if (outcome.status === 'continue') return { status: 'continue' };
+        summary.aggregate.push(outcome);
+      } else {
+        const json = await collectText(part);
+        summary.smtp_tls.push(await storeTlsReport(db, parseSmtpTlsReport(json), json, inboundId));
+      }
+    } catch (error) {
+      if (!(error instanceof ReportRejection)) throw error;
+      rejections.push(error);
+      summary.warnings.push(`part ${index + 1}${part.name ? ` (${part.name})` : ''} is not a report: ${error.message}`);
+    }
+  }
+  const receivedDay = inbound.receivedAt.slice(0, 10);
+  for (const [index, facts] of content.failures.entries()) {
+    summary.failure.push(await countFailureReport(db, facts, `${inbound.sha256}:${index}`, receivedDay));
+  }
+
+  const outcomes = [...summary.aggregate, ...summary.smtp_tls, ...summary.failure];
+  const first = rejections[0];
+  if (outcomes.length === 0 && first) {
+    await finish(db, inboundId, 'rejected', first.message, first.code, summary);
+    return { status: 'rejected', summary, reason: first.message };
+  }
+  if (outcomes.length > 0 && outcomes.every((o) => o.status === 'duplicate')) {
+    const reason = 'every report in it was stored before';
+    await finish(db, inboundId, 'duplicate', reason, 'duplicate-report', summary);
+    return { status: 'duplicate', summary, reason };
+  }
+  await finish(db, inboundId, 'parsed', null, null, summary);
+  return { status: 'parsed', summary, reason: null };
+}
