@@ -111,6 +111,7 @@ CREATE TABLE `inbound_messages` (
 	`duplicate_of` integer,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`last_error` text,
+	`processing_ms` integer DEFAULT 0 NOT NULL,
 	`summary` text
 );
 --> statement-breakpoint

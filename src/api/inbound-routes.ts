@@ -2,7 +2,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { requireToken } from '../auth/bearer-token';
 import { database } from '../db/client';
-import { inboundMessages } from '../db/schema';
+import { aggregateReports, inboundMessages } from '../db/schema';
 import { replayInbound } from '../ingest/replay';
 import { pageOf, readPage } from './pagination';
 import { problem } from './problem';
@@ -27,6 +27,7 @@ function inboundJson(r: typeof inboundMessages.$inferSelect) {
     duplicate_of: r.duplicateOf,
     attempts: r.attempts,
     last_error: r.lastError,
+    processing_ms: r.processingMs,
     summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
   };
 }
@@ -52,7 +53,12 @@ export const inboundRoutes = new Hono<{ Bindings: Env }>()
     const id = Number(c.req.param('id'));
     const row = await database(c.env.DB).select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
     if (!row) return problem(c, 404, 'Not Found', `No inbound message ${id}.`);
-    return c.json(inboundJson(row));
+    // Progress of a long report: how many of its records are stored so far.
+    const inProgress = await database(c.env.DB)
+      .select({ id: aggregateReports.id, report_id: aggregateReports.reportId, records_ingested: aggregateReports.recordsIngested })
+      .from(aggregateReports)
+      .where(and(eq(aggregateReports.inboundId, id), eq(aggregateReports.status, 'ingesting')));
+    return c.json({ ...inboundJson(row), in_progress: inProgress });
   })
   .post('/admin/replay', async (c) => {
     let body: unknown;

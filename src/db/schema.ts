@@ -33,6 +33,8 @@ export const inboundMessages = sqliteTable(
     duplicateOf: integer('duplicate_of'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** Wall time spent processing it, summed over every invocation (a long report takes several). */
+    processingMs: integer('processing_ms').notNull().default(0),
     /** JSON: what processing found (report ids, counts, warnings). */
     summary: text('summary'),
   },

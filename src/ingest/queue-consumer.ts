@@ -18,6 +18,13 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+async function addProcessingTime(env: Env, inboundId: number, ms: number) {
+  await database(env.DB)
+    .update(inboundMessages)
+    .set({ processingMs: sql`${inboundMessages.processingMs} + ${ms}` })
+    .where(eq(inboundMessages.id, inboundId));
+}
+
 async function recordAttemptError(env: Env, inboundId: number, attempt: number, error: unknown) {
   await database(env.DB)
     .update(inboundMessages)
@@ -40,8 +47,10 @@ export async function consumeIngestBatch(batch: MessageBatch<IngestMessage>, env
       message.ack();
       continue;
     }
+    const started = Date.now();
     try {
       const result = await processInbound(env, inboundId, budget);
+      await addProcessingTime(env, inboundId, Date.now() - started);
       if (result.status === 'continue') {
         await env.INGEST_QUEUE.send({ inboundId, continuation: true } satisfies IngestMessage);
       }

@@ -60,7 +60,16 @@ export async function receiveMessage(env: Env, message: IncomingMessage): Promis
     .returning({ id: inboundMessages.id });
   if (!row) throw new Error('inbound row was not created');
   if (!earlier) {
-    await env.INGEST_QUEUE.send({ inboundId: row.id } satisfies IngestMessage);
+    try {
+      await env.INGEST_QUEUE.send({ inboundId: row.id } satisfies IngestMessage);
+    } catch (error) {
+      // Not queued: mark it failed so that the sender's retry (or a replay) is processed afresh.
+      await db
+        .update(inboundMessages)
+        .set({ status: 'failed', reason: `could not be queued: ${String(error)}`, reasonCode: 'enqueue-failed' })
+        .where(eq(inboundMessages.id, row.id));
+      throw error;
+    }
   }
   return {
     inboundId: row.id,

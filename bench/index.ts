@@ -1,0 +1,131 @@
+/**
+ * `npm run bench`: ingest throughput (floor vs our parser vs the whole Worker) and peak memory of
+ * the parse pipeline at growing report sizes. Prints; never fails on a target (docs/benchmarks.md).
+ *
+ *   BENCH_RECORDS=100000     records in the throughput report
+ *   BENCH_ROUNDS=3           floor/parse rounds (alternating; the best of each is kept)
+ *   BENCH_MEMORY_MB=1,50,200 XML sizes for the memory part
+ *   BENCH_SKIP_E2E=1         skip the Worker; BENCH_E2E_MODE=dev forces `wrangler dev`
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { endToEnd, type EndToEndResult } from './e2e';
+import { gzipReport } from './generate-report';
+import { measureMemory } from './memory';
+import type { MemoryResult } from './memory-child';
+import { floorParse, pipelineParse, type ParseRun } from './parse-pipeline';
+
+const RECORDS = positiveInt(process.env.BENCH_RECORDS, 100_000);
+const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 3);
+const MEMORY_MB = (process.env.BENCH_MEMORY_MB ?? '1,50,200').split(',').map(Number).filter((n) => n > 0);
+const E2E_TARGET = 0.5;
+const MEMORY_TARGET = 1.5;
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+const ratio = (x: number) => `${x.toFixed(2)} ×`;
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+const perSecond = (records: number, ms: number) => (records / ms) * 1000;
+
+function best(runs: ParseRun[]): ParseRun {
+  return runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+}
+
+async function main() {
+  const began = performance.now();
+  progress(`generating ${n(RECORDS)} records…`);
+  const report = await gzipReport({ records: RECORDS, seed: 7489, reportId: `bench-${Date.now()}` });
+
+  // Alternate floor and parse so that neither gets the warmer machine; keep the best of each.
+  const floors: ParseRun[] = [];
+  const parses: ParseRun[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    gc();
+    floors.push(floorParse(report.gz));
+    gc();
+    parses.push(await pipelineParse(report.gz));
+    const f = floors.at(-1) as ParseRun;
+    const p = parses.at(-1) as ParseRun;
+    progress(`round ${round}/${ROUNDS}: floor ${(f.ms / 1000).toFixed(2)} s, parse ${(p.ms / 1000).toFixed(2)} s`);
+    for (const run of [f, p]) {
+      if (run.records !== report.records || run.messages !== report.messages) {
+        throw new Error(`a parser saw ${run.records} records / ${run.messages} messages, generated ${report.records} / ${report.messages}`);
+      }
+    }
+  }
+  gc();
+  const floor = best(floors);
+  const parse = best(parses);
+  const floorRate = perSecond(floor.records, floor.ms);
+  const parseRate = perSecond(parse.records, parse.ms);
+
+  let e2e: EndToEndResult | null = null;
+  let e2eError: string | null = null;
+  if (process.env.BENCH_SKIP_E2E) {
+    e2eError = 'skipped (BENCH_SKIP_E2E)';
+  } else {
+    progress('end to end through the Worker…');
+    try {
+      e2e = await endToEnd(report.gz);
+      if (e2e.status !== 'parsed' || e2e.records !== report.records) {
+        e2eError = `inbound ended ${e2e.status}${e2e.reason ? ` (${e2e.reason})` : ''} with ${e2e.records} of ${report.records} records stored`;
+      }
+    } catch (error) {
+      e2eError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  const memory: MemoryResult[] = [];
+  for (const size of MEMORY_MB) {
+    progress(`memory at ${size} MB of XML…`);
+    memory.push(await measureMemory(size));
+  }
+
+  const lines: string[] = [];
+  lines.push(`ingest (${n(report.records)} records, ${n(report.messages)} messages, ${mb(report.xmlBytes)} XML, ${mb(report.gz.byteLength)} gz; best of ${ROUNDS})`);
+  lines.push(`  floor   fflate + fast-xml-parser  ${n(floorRate).padStart(9)} rec/s  1.00 × floor  (${(floor.ms / 1000).toFixed(2)} s)`);
+  lines.push(`  parse   mailcheck-edge pure       ${n(parseRate).padStart(9)} rec/s  ${ratio(parseRate / floorRate)} floor  (${(parse.ms / 1000).toFixed(2)} s)`);
+  if (e2e && !e2eError) {
+    const rate = perSecond(e2e.records, e2e.processingMs);
+    const r = rate / floorRate;
+    lines.push(`  e2e     parse + D1 insert         ${n(rate).padStart(9)} rec/s  ${ratio(r)} floor  (target ≥ ${E2E_TARGET}: ${r >= E2E_TARGET ? 'met' : 'not met'})`);
+    lines.push(`          consumer processing_ms ${n(e2e.processingMs)}; upload → parsed ${(e2e.wallMs / 1000).toFixed(1)} s wall (${n(perSecond(e2e.records, e2e.wallMs))} rec/s;`);
+    lines.push(`          includes the upload ${n(e2e.uploadMs)} ms, queue batch wait ≤ 5 s, polling); Worker via ${e2e.mode}`);
+  } else {
+    lines.push(`  e2e     parse + D1 insert         not measured: ${e2eError}`);
+  }
+  const first = memory[0];
+  if (first) {
+    lines.push(`memory (peak RSS of a fresh process, parse pipeline on gzip; after generation → after parse)`);
+    let worst = 1;
+    for (const m of memory) {
+      const r = m.peakMaxRssKB / first.peakMaxRssKB;
+      worst = Math.max(worst, r);
+      const label = `${m.xmlMB} MB XML`.padEnd(11);
+      lines.push(
+        `  ${label} ${`${(m.peakMaxRssKB / 1024).toFixed(0)} MB`.padStart(7)}  ${ratio(r)}  ` +
+          `(${(m.baselineMaxRssKB / 1024).toFixed(0)} MB after generating ${mb(m.gzBytes)} gz, ${n(m.records)} records; ` +
+          `parse ${(m.parseMs / 1000).toFixed(1)} s, ${n(perSecond(m.records, m.parseMs))} rec/s)`,
+      );
+    }
+    lines.push(`  largest / smallest ${ratio(worst)}  (target ≤ ${MEMORY_TARGET} ×: ${worst <= MEMORY_TARGET ? 'met' : 'not met'})`);
+  }
+  lines.push(`(${((performance.now() - began) / 1000).toFixed(0)} s, Node ${process.version}, ${(await import('node:os')).availableParallelism()} CPUs)`);
+  console.log(`\n${lines.join('\n')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
