@@ -7,6 +7,7 @@ const migrations = await readD1Migrations('./migrations');
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {
@@ -32,7 +33,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts', 'test/workers/**/*.test.ts'],
+          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts'],
           globalSetup: ['test/fixtures/provide-fixtures.ts'],
           testTimeout: 300_000,
         },

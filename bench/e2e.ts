@@ -11,13 +11,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export interface EndToEndResult {
   mode: 'unstable_startWorker' | 'wrangler dev';
+  /** The compatibility date the Worker ran with, and why when it is not wrangler.toml's. */
+  compatibilityDate: string;
+  compatibilityNote: string | null;
   status: string;
   reason: string | null;
   records: number;
@@ -43,6 +47,28 @@ const POLL_MS = 100;
 const CONSUMER_START_TIMEOUT_MS = 30_000;
 const TIMEOUT_MS = Number(process.env.BENCH_E2E_TIMEOUT_MS ?? 20 * 60_000);
 
+/**
+ * wrangler.toml may name a compatibility date newer than the workerd bundled with the installed
+ * wrangler supports (workerd then refuses to start the Worker). Run with the newest date that
+ * workerd supports instead, and say so: read from the miniflare wrangler itself loads.
+ */
+function compatibilityDate(): { date: string; note: string | null } {
+  const configured = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))?.[1];
+  let supported: string | undefined;
+  try {
+    const fromWrangler = createRequire(createRequire(import.meta.url).resolve('wrangler'));
+    supported = (fromWrangler('miniflare') as { supportedCompatibilityDate?: string }).supportedCompatibilityDate;
+  } catch {
+    // an older or differently packaged wrangler: use the configured date
+  }
+  if (!configured) throw new Error('no compatibility_date in wrangler.toml');
+  if (!supported || configured <= supported) return { date: configured, note: null };
+  return {
+    date: supported,
+    note: `wrangler.toml asks for ${configured}; the workerd bundled with this wrangler supports up to ${supported}`,
+  };
+}
+
 interface RunningWorker {
   url: string;
   stop(): Promise<void>;
@@ -65,6 +91,7 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
   const { unstable_startWorker } = await import('wrangler');
   const worker = await unstable_startWorker({
     config: join(ROOT, 'wrangler.toml'),
+    compatibilityDate: compatibilityDate().date,
     bindings: {
       ENVIRONMENT: { type: 'plain_text', value: 'bench' },
       BOOTSTRAP_ADMIN_TOKEN: { type: 'secret_text', value: tokens.admin },
@@ -76,7 +103,7 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
       inspector: false,
       watch: false,
       liveReload: false,
-      logLevel: 'warn',
+      logLevel: 'error',
       remote: false,
       enableContainers: false,
     },
@@ -89,7 +116,8 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
 async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<RunningWorker> {
   const port = await freePort();
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo,
-    '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort()), '--log-level', 'warn', '--show-interactive-dev-session=false',
+    '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort()), '--log-level', 'error',
+    '--compatibility-date', compatibilityDate().date, '--show-interactive-dev-session=false',
     '--var', 'ENVIRONMENT:bench', '--var', `BOOTSTRAP_ADMIN_TOKEN:${tokens.admin}`, '--var', `INGEST_TOKEN:${tokens.ingest}`];
   // Own process group, so that stopping it stops npx, wrangler and workerd together (and nothing else).
   const child: ChildProcess = spawn('npx', args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -146,7 +174,8 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens,
     const elapsed = performance.now() - started;
     if (inbound.status !== 'received') {
       const records = (inbound.summary?.aggregate ?? []).reduce((n, a) => n + (a.records ?? 0), 0);
-      return { mode, status: inbound.status, reason: inbound.reason, records, processingMs: inbound.processing_ms, wallMs: elapsed, uploadMs };
+      const compat = compatibilityDate();
+      return { mode, compatibilityDate: compat.date, compatibilityNote: compat.note, status: inbound.status, reason: inbound.reason, records, processingMs: inbound.processing_ms, wallMs: elapsed, uploadMs };
     }
     const progress = inbound.in_progress?.[0]?.records_ingested ?? -1;
     const touched = progress >= 0 || inbound.attempts > 0 || inbound.processing_ms > 0;

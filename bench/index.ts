@@ -99,6 +99,7 @@ async function main() {
     lines.push(`  e2e     parse + D1 insert         ${n(rate).padStart(9)} rec/s  ${ratio(r)} floor  (target ≥ ${E2E_TARGET}: ${r >= E2E_TARGET ? 'met' : 'not met'})`);
     lines.push(`          consumer processing_ms ${n(e2e.processingMs)}; upload → parsed ${(e2e.wallMs / 1000).toFixed(1)} s wall (${n(perSecond(e2e.records, e2e.wallMs))} rec/s;`);
     lines.push(`          includes the upload ${n(e2e.uploadMs)} ms, queue batch wait ≤ 5 s, polling); Worker via ${e2e.mode}`);
+    if (e2e.compatibilityNote) lines.push(`          ran with compatibility date ${e2e.compatibilityDate}: ${e2e.compatibilityNote}`);
   } else {
     lines.push(`  e2e     parse + D1 insert         not measured: ${e2eError}`);
   }

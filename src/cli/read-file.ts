@@ -77,7 +77,7 @@ export async function* readReportFile(file: string, options: ReadOptions = {}): 
       try {
         let json = '';
         for await (const chunk of part.text()) json += chunk;
-        yield { type: 'report', report: smtpTlsOutput(file, part.name, parseSmtpTlsReport(json)) };
+        yield { type: 'report', report: smtpTlsOutput(file, label, parseSmtpTlsReport(json)) };
       } catch (error) {
         yield { type: 'error', error: reportError(error, label) };
       }
@@ -103,7 +103,7 @@ async function* readAggregate(
     const stream = streamAggregateReport(part.text(), { batchSize: options.batchSize ?? 500 });
     for await (const event of stream) {
       if (event.type === 'header') {
-        head = aggregateHead(file, part.name, event.header);
+        head = aggregateHead(file, label, event.header);
       } else if (event.type === 'records') {
         const records = event.records.map(aggregateRecord);
         if (streaming) {
@@ -135,7 +135,10 @@ async function* readAggregate(
   }
 }
 
-/** The part's name, when it tells more than the file name does (an attachment, a zip entry). */
+/**
+ * The part's name when it tells more than the file name does (an attachment, a zip entry): shown in
+ * the output's `part` and before a part's error. Null when the report is the file itself.
+ */
 function partLabel(file: string, part: ReportPart): string | null {
   if (part.name === null || part.name === basename(file)) return null;
   return part.name;

@@ -126,10 +126,13 @@ async function parseFiles(command: ParseCommand, io: CliIo, readOptions: ReadOpt
   } catch (error) {
     if (!(error instanceof OutputError)) throw error;
     // A reader that went away (`| head`) is not worth a message; anything else is.
-    const closed = (error.cause as NodeJS.ErrnoException).code === 'EPIPE';
-    if (!closed) status.error(command.out ?? 'standard output', `cannot write: ${error.message}`, 'output');
+    if ((error.cause as NodeJS.ErrnoException).code === 'EPIPE') {
+      status.finish({ summary: false });
+      return status.errors > 0 ? 1 : 0;
+    }
+    status.error(command.out ?? 'standard output', `cannot write: ${error.message}`, 'output');
     status.finish();
-    return status.errors > 0 ? 1 : 0;
+    return 1;
   }
 
   if (formatter instanceof CsvFormatter) {

@@ -68,9 +68,9 @@ export class Status {
   }
 
   /** Clears the progress line and, when more than one file was given, prints the summary. */
-  finish(): void {
+  finish(options: { summary?: boolean } = {}): void {
     this.clear();
-    if (this.options.total > 1) {
+    if (options.summary !== false && this.options.total > 1) {
       this.stream.write(
         `${plural(this.files, 'file')}, ${plural(this.reports, 'report')}, ${plural(this.errors, 'error')}\n`,
       );

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import { database, type Database } from '../db/client';
+import { runBatch } from '../db/d1-batch';
 import { aggregateReports, inboundMessages } from '../db/schema';
 import { streamAggregateReport } from '../reports/aggregate';
 import { ReportRejection, type AggregateRecord, type AggregateReportHeader } from '../reports/model';
@@ -130,30 +131,30 @@ function recordRows(records: AggregateRecord[], firstOrdinal: number) {
   return { rows, dkim, spf, overrides };
 }
 
-function insertRecordStatements(db: Database, reportId: number, records: AggregateRecord[], firstOrdinal: number) {
+function insertRecordStatements(reportId: number, records: AggregateRecord[], firstOrdinal: number) {
   const { rows, dkim, spf, overrides } = recordRows(records, firstOrdinal);
   const j = (n: number) => sql.raw(`json_extract(value, '$[${n}]')`);
   // INSERT OR IGNORE: a batch replayed after a crash between D1's commit and our ack adds nothing.
   const statements = [
-    db.run(sql`INSERT OR IGNORE INTO aggregate_records
+    sql`INSERT OR IGNORE INTO aggregate_records
       (report_id, ordinal, source_ip, count, disposition, dkim, spf, header_from, envelope_from, envelope_to)
       SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)}, ${j(6)}, ${j(7)}, ${j(8)}
-      FROM json_each(${JSON.stringify(rows)})`),
+      FROM json_each(${JSON.stringify(rows)})`,
   ];
   if (dkim.length)
     statements.push(
-      db.run(sql`INSERT OR IGNORE INTO record_dkim_results (report_id, ordinal, idx, domain, selector, result, human_result)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(dkim)})`),
+      sql`INSERT OR IGNORE INTO record_dkim_results (report_id, ordinal, idx, domain, selector, result, human_result)
+        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(dkim)})`,
     );
   if (spf.length)
     statements.push(
-      db.run(sql`INSERT OR IGNORE INTO record_spf_results (report_id, ordinal, idx, domain, scope, result, human_result)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(spf)})`),
+      sql`INSERT OR IGNORE INTO record_spf_results (report_id, ordinal, idx, domain, scope, result, human_result)
+        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(spf)})`,
     );
   if (overrides.length)
     statements.push(
-      db.run(sql`INSERT OR IGNORE INTO record_policy_overrides (report_id, ordinal, idx, type, comment)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)} FROM json_each(${JSON.stringify(overrides)})`),
+      sql`INSERT OR IGNORE INTO record_policy_overrides (report_id, ordinal, idx, type, comment)
+        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)} FROM json_each(${JSON.stringify(overrides)})`,
     );
   return statements;
 }
@@ -192,11 +193,12 @@ async function* hashing(text: AsyncIterable<string>, digest: DigestStream): Asyn
  * retry resumes from without loss or double counting.
  */
 export async function ingestAggregatePart(
-  db: Database,
+  d1: D1Database,
   part: ReportPart,
   inboundId: number,
   budget: WorkBudget,
 ): Promise<AggregateOutcome> {
+  const db = database(d1);
   const header = await readHeader(part);
   const claim = await claimReport(db, header, inboundId);
   if ('duplicateOf' in claim) {
@@ -204,7 +206,9 @@ export async function ingestAggregatePart(
   }
   const reportId = claim.id;
   const digest = new crypto.DigestStream('SHA-256');
-  const events = streamAggregateReport(hashing(part.text(), digest), {
+  // Decoding warnings (invalid UTF-8, bytes after the gzip data) arrive here, not in the end event.
+  const streamWarnings: string[] = [];
+  const events = streamAggregateReport(hashing(part.text((w) => streamWarnings.push(w)), digest), {
     batchSize: RECORDS_PER_BATCH,
     skipRecords: claim.recordsIngested,
   });
@@ -213,7 +217,7 @@ export async function ingestAggregatePart(
     return await storeEvents();
   } catch (error) {
     // Not a report after all (truncated, bomb, broken XML): keep no half of it.
-    if (error instanceof ReportRejection) await discardPartialReport(db, reportId);
+    if (error instanceof ReportRejection) await discardPartialReport(d1, reportId);
     throw error;
   }
 
@@ -225,18 +229,19 @@ export async function ingestAggregatePart(
         return { status: 'continue', reportId, recordsIngested: ingested };
       }
       for (const [offset, slice] of sizedSlices(event.records)) {
-        const statements = insertRecordStatements(db, reportId, slice, event.index + offset);
+        const statements = insertRecordStatements(reportId, slice, event.index + offset);
         ingested = event.index + offset + slice.length;
         const checkpoint = db
           .update(aggregateReports)
           .set({ recordsIngested: ingested })
           .where(eq(aggregateReports.id, reportId));
-        await db.batch([checkpoint, ...statements]);
+        await runBatch(d1, [checkpoint, ...statements]);
         budget.spendQuery();
       }
       budget.spendRecords(event.records.length);
     } else if (event.type === 'end') {
       const contentSha256 = hex(await digest.digest);
+      const warnings = [...new Set([...streamWarnings, ...event.warnings])];
       const complete = db
         .update(aggregateReports)
         .set({
@@ -244,12 +249,12 @@ export async function ingestAggregatePart(
           recordCount: event.recordCount,
           messageCount: event.messageCount,
           recordsIngested: event.recordCount,
-          warnings: event.warnings.length ? JSON.stringify(event.warnings) : null,
+          warnings: warnings.length ? JSON.stringify(warnings) : null,
           contentSha256,
         })
         .where(eq(aggregateReports.id, reportId));
       // Roll-ups first: they only count a report whose status is still `ingesting`.
-      await db.batch([...aggregateRollupStatements(db, reportId), complete]);
+      await runBatch(d1, [...aggregateRollupStatements(reportId), complete]);
       budget.spendQuery();
       return {
         status: 'stored',
@@ -258,7 +263,7 @@ export async function ingestAggregatePart(
         domain: header.policy.domain,
         records: event.recordCount,
         messages: event.messageCount,
-        warnings: event.warnings,
+        warnings,
       };
     }
   }
@@ -267,12 +272,12 @@ export async function ingestAggregatePart(
 }
 
 /** Removes a half-stored report whose later part proved not to be a report (e.g. truncated gzip). */
-export async function discardPartialReport(db: Database, reportId: number): Promise<void> {
-  await db.batch([
-    db.run(sql`DELETE FROM aggregate_records WHERE report_id = ${reportId}`),
-    db.run(sql`DELETE FROM record_dkim_results WHERE report_id = ${reportId}`),
-    db.run(sql`DELETE FROM record_spf_results WHERE report_id = ${reportId}`),
-    db.run(sql`DELETE FROM record_policy_overrides WHERE report_id = ${reportId}`),
-    db.run(sql`DELETE FROM aggregate_reports WHERE id = ${reportId} AND status = 'ingesting'`),
+export async function discardPartialReport(d1: D1Database, reportId: number): Promise<void> {
+  await runBatch(d1, [
+    sql`DELETE FROM aggregate_records WHERE report_id = ${reportId}`,
+    sql`DELETE FROM record_dkim_results WHERE report_id = ${reportId}`,
+    sql`DELETE FROM record_spf_results WHERE report_id = ${reportId}`,
+    sql`DELETE FROM record_policy_overrides WHERE report_id = ${reportId}`,
+    sql`DELETE FROM aggregate_reports WHERE id = ${reportId} AND status = 'ingesting'`,
   ]);
 }

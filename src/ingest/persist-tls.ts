@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import { database } from '../db/client';
+import { runBatch } from '../db/d1-batch';
 import { tlsReports } from '../db/schema';
 import type { SmtpTlsReport } from '../reports/model';
 import { sha256Hex } from './digest';
@@ -12,7 +13,8 @@ export type TlsOutcome =
  * Stores an SMTP TLS report (RFC 8460) with its policies and failure details in one D1 transaction.
  * Children are keyed by position and inserted with OR IGNORE, so a re-run adds nothing.
  */
-export async function storeTlsReport(db: Database, report: SmtpTlsReport, json: string, inboundId: number): Promise<TlsOutcome> {
+export async function storeTlsReport(d1: D1Database, report: SmtpTlsReport, json: string, inboundId: number): Promise<TlsOutcome> {
+  const db = database(d1);
   const reporter = report.org_name.trim().toLowerCase();
   const key = and(eq(tlsReports.reporter, reporter), eq(tlsReports.reportId, report.report_id));
   const existing = await db.select({ id: tlsReports.id }).from(tlsReports).where(key).get();
@@ -45,17 +47,17 @@ export async function storeTlsReport(db: Database, report: SmtpTlsReport, json: 
     })
     .onConflictDoNothing();
   const statements = [
-    db.run(sql`INSERT OR IGNORE INTO tls_report_policies
+    sql`INSERT OR IGNORE INTO tls_report_policies
       (tls_report_id, idx, policy_type, policy_domain, policy_string, mx_host, successful_sessions, failed_sessions)
       SELECT ${reportIdOf}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)}, ${j(6)}
-      FROM json_each(${JSON.stringify(policies)})`),
-    db.run(sql`INSERT OR IGNORE INTO tls_report_failures
+      FROM json_each(${JSON.stringify(policies)})`,
+    sql`INSERT OR IGNORE INTO tls_report_failures
       (tls_report_id, policy_idx, idx, result_type, sending_mta_ip, receiving_mx_hostname, receiving_mx_helo,
        receiving_ip, failed_session_count, additional_information, failure_reason_code)
       SELECT ${reportIdOf}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)}, ${j(6)}, ${j(7)}, ${j(8)}, ${j(9)}
-      FROM json_each(${JSON.stringify(failures)})`),
+      FROM json_each(${JSON.stringify(failures)})`,
   ];
-  await db.batch([insertReport, ...statements]);
+  await runBatch(d1, [insertReport, ...statements]);
   const stored = await db.select({ id: tlsReports.id, inboundId: tlsReports.inboundId }).from(tlsReports).where(key).get();
   if (!stored) throw new Error('TLS report row missing after insert');
   if (stored.inboundId !== inboundId) return { status: 'duplicate', tlsReportId: stored.id, report_id: report.report_id };

@@ -29,9 +29,9 @@ export class RetryableIngestError extends Error {
   override name = 'RetryableIngestError';
 }
 
-async function collectText(part: ReportPart): Promise<string> {
+async function collectText(part: ReportPart, warnings: string[]): Promise<string> {
   let text = '';
-  for await (const chunk of part.text()) {
+  for await (const chunk of part.text((w) => warnings.push(w))) {
     text += chunk;
     if (text.length > MAX_TLS_JSON_CHARS) {
       throw new ReportRejection('too-large', `SMTP TLS report over ${MAX_TLS_JSON_CHARS} characters`);
@@ -89,12 +89,15 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
   for (const [index, part] of content.parts.entries()) {
     try {
       if (part.kind === 'aggregate') {
-        const outcome = await ingestAggregatePart(db, part, inboundId, budget);
+        const outcome = await ingestAggregatePart(env.DB, part, inboundId, budget);
         if (outcome.status === 'continue') return { status: 'continue' };
         summary.aggregate.push(outcome);
       } else {
-        const json = await collectText(part);
-        summary.smtp_tls.push(await storeTlsReport(db, parseSmtpTlsReport(json), json, inboundId));
+        const streamWarnings: string[] = [];
+        const json = await collectText(part, streamWarnings);
+        const report = parseSmtpTlsReport(json);
+        report.warnings.push(...streamWarnings);
+        summary.smtp_tls.push(await storeTlsReport(env.DB, report, json, inboundId));
       }
     } catch (error) {
       if (!(error instanceof ReportRejection)) throw error;
@@ -104,7 +107,7 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
   }
   const receivedDay = inbound.receivedAt.slice(0, 10);
   for (const [index, facts] of content.failures.entries()) {
-    summary.failure.push(await countFailureReport(db, facts, `${inbound.sha256}:${index}`, receivedDay));
+    summary.failure.push(await countFailureReport(env.DB, facts, `${inbound.sha256}:${index}`, receivedDay));
   }
 
   const outcomes = [...summary.aggregate, ...summary.smtp_tls, ...summary.failure];

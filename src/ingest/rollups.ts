@@ -1,16 +1,15 @@
-import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import { sql, type SQL } from 'drizzle-orm';
 
 /**
  * Adds one report's records to the daily roll-ups. Guarded by `status = 'ingesting'` and run in the
  * same D1 batch that marks the report complete, so each report is counted exactly once even when a
  * queue message is delivered again. Aggregating one report's records is bounded by that report.
  */
-export function aggregateRollupStatements(db: Database, reportId: number) {
+export function aggregateRollupStatements(reportId: number): SQL[] {
   const overridden = sql.raw(`EXISTS (SELECT 1 FROM record_policy_overrides o
       WHERE o.report_id = r.report_id AND o.ordinal = r.ordinal)`);
   return [
-    db.run(sql`INSERT INTO aggregate_daily
+    sql`INSERT INTO aggregate_daily
       (domain, header_from, day, reports, messages, dmarc_pass, dkim_pass, spf_pass, both_pass,
        disposition_none, disposition_quarantine, disposition_reject, overridden)
       SELECT a.domain, coalesce(lower(r.header_from), a.domain), a.day, 1, sum(r.count),
@@ -35,8 +34,8 @@ export function aggregateRollupStatements(db: Database, reportId: number) {
         disposition_none = disposition_none + excluded.disposition_none,
         disposition_quarantine = disposition_quarantine + excluded.disposition_quarantine,
         disposition_reject = disposition_reject + excluded.disposition_reject,
-        overridden = overridden + excluded.overridden`),
-    db.run(sql`INSERT INTO aggregate_daily_sources
+        overridden = overridden + excluded.overridden`,
+    sql`INSERT INTO aggregate_daily_sources
       (domain, day, source_ip, messages, dmarc_pass, dkim_pass, spf_pass, disposition_quarantine, disposition_reject)
       SELECT a.domain, a.day, r.source_ip, sum(r.count),
         sum(CASE WHEN r.dkim = 'pass' OR r.spf = 'pass' THEN r.count ELSE 0 END),
@@ -53,6 +52,6 @@ export function aggregateRollupStatements(db: Database, reportId: number) {
         dkim_pass = dkim_pass + excluded.dkim_pass,
         spf_pass = spf_pass + excluded.spf_pass,
         disposition_quarantine = disposition_quarantine + excluded.disposition_quarantine,
-        disposition_reject = disposition_reject + excluded.disposition_reject`),
-  ] as const;
+        disposition_reject = disposition_reject + excluded.disposition_reject`,
+  ];
 }

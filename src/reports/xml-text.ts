@@ -202,19 +202,3 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
-
-/** Joins a text stream into one string, refusing to grow past `maxChars` (small reports only). */
-export async function collectText(
-  text: Iterable<string> | AsyncIterable<string>,
-  maxChars: number,
-  onTooLarge: () => Error,
-): Promise<string> {
-  const parts: string[] = [];
-  let length = 0;
-  for await (const chunk of text) {
-    length += chunk.length;
-    if (length > maxChars) throw onTooLarge();
-    parts.push(chunk);
-  }
-  return parts.join('');
-}

@@ -123,8 +123,9 @@ function readPolicy(node: XmlNode | undefined, warnings: WarningLog): PolicyPubl
   if (domain === null) throw invalid('policy_published has no domain');
   const text = (name: string) => textOf(firstChild(node, name));
 
-  const p = dispositionOf(text('p'), 'policy_published p', warnings, false);
-  if (text('p') === null) warnings.add('policy_published has no p (the published policy)');
+  const pText = text('p');
+  if (pText === null) warnings.add('policy_published has no p (the published policy)');
+  const p = dispositionOf(pText, 'policy_published p', warnings, false);
   const pctText = text('pct');
   const pctNumber = nonNegativeInteger(pctText);
   const pct = pctNumber !== null && pctNumber <= 100 ? pctNumber : null;

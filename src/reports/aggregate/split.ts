@@ -25,7 +25,7 @@ export type Fragment =
  */
 export const MAX_FRAGMENT_CHARS = 1024 * 1024;
 
-const RECORD_START = /<(?:[A-Za-z_][\w.-]*:)?record(?:\s[^<>]*)?>/y;
+const RECORD_START = /<(?:[A-Za-z_][\w.-]*:)?record(?:\s[^<>]*)?\/?>/y;
 const RECORD_END = /<\/(?:[A-Za-z_][\w.-]*:)?record\s*>/y;
 const DTD = /<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 const ROOT_END = /<\/(?:[A-Za-z_][\w.-]*:)?feedback\s*>/g;
@@ -58,6 +58,7 @@ export class RecordSplitter {
           this.searchFrom = end.resumeAt;
           break;
         }
+        this.checkSize(end.end - this.recordStart);
         out.push({ kind: 'record', xml: this.buffer.slice(this.recordStart, end.end), index: this.nextIndex++ });
         consumed = this.searchFrom = end.end;
         this.state = 'between';
@@ -69,8 +70,12 @@ export class RecordSplitter {
         break;
       }
       const before = this.buffer.slice(consumed, start.start);
-      if (this.state === 'header') out.push({ kind: 'header', xml: before, wholeDocument: false });
-      else this.inspectGap(before);
+      if (this.state === 'header') {
+        this.checkSize(before.length);
+        out.push({ kind: 'header', xml: before, wholeDocument: false });
+      } else {
+        this.inspectGap(before);
+      }
       if (this.buffer.charCodeAt(start.end - 2) === 0x2f /* `<record/>` */) {
         out.push({ kind: 'record', xml: this.buffer.slice(start.start, start.end), index: this.nextIndex++ });
         this.state = 'between';
@@ -90,17 +95,25 @@ export class RecordSplitter {
     this.buffer = this.buffer.slice(consumed);
     this.searchFrom -= consumed;
     this.recordStart -= consumed;
-    if (this.buffer.length > this.maxFragmentChars) {
-      const what = this.state === 'header' ? 'the report header' : `record ${this.nextIndex}`;
-      throw new ReportRejection('invalid-report', `${what} is longer than ${this.maxFragmentChars} characters; no report has one that large`);
-    }
+    this.checkSize(this.buffer.length);
     return out;
+  }
+
+  /** Applied to what is buffered and to every fragment, however it arrived. */
+  private checkSize(length: number): void {
+    if (length <= this.maxFragmentChars) return;
+    const what = this.state === 'header' ? 'the report header' : `record ${this.nextIndex}`;
+    throw new ReportRejection('invalid-report', `${what} is longer than ${this.maxFragmentChars} characters; no report has one that large`);
   }
 
   finish(): Fragment[] {
     const out: Fragment[] = [];
-    if (this.state === 'header') out.push({ kind: 'header', xml: this.buffer, wholeDocument: true });
-    else if (this.state === 'between') this.inspectGap(this.buffer);
+    if (this.state === 'header') {
+      this.checkSize(this.buffer.length);
+      out.push({ kind: 'header', xml: this.buffer, wholeDocument: true });
+    } else if (this.state === 'between') {
+      this.inspectGap(this.buffer);
+    }
     this.buffer = '';
     out.push({
       kind: 'end',

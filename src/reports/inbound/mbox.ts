@@ -14,7 +14,7 @@ export function looksLikeEmail(raw: Uint8Array): boolean {
   const head = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false }).decode(
     raw.subarray(0, Math.min(raw.length, 1000)),
   );
-  return /^[!-9;-~]+:/.test(head);
+  return /^[A-Za-z][A-Za-z0-9-]*:/.test(head);
 }
 
 function startsWithAscii(raw: Uint8Array, prefix: string): boolean {

@@ -1,9 +1,9 @@
 import { OUTPUT_CHUNK_BYTES } from './limits';
 
 /**
- * Decompression is synchronous, so streams are sync generators; wrapping them in both protocols
- * lets callers use `for` or `for await` alike. Each call of an iterator method restarts nothing:
- * a new iteration re-runs `start` from the beginning of the input.
+ * Decompression is synchronous, so streams are sync generators; offering both protocols lets
+ * callers use `for` or `for await` alike. Every new iteration calls `start` again, i.e. streams
+ * from the beginning of the input (what resuming after a crash needs).
  */
 export type ChunkStream<T> = Iterable<T> & AsyncIterable<T>;
 
