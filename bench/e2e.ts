@@ -45,6 +45,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const POLL_MS = 100;
 /** If nothing at all has happened to the inbound row by then, the local queue consumer is not running. */
 const CONSUMER_START_TIMEOUT_MS = 30_000;
+const STARTUP_TIMEOUT_MS = 120_000;
 const TIMEOUT_MS = Number(process.env.BENCH_E2E_TIMEOUT_MS ?? 20 * 60_000);
 
 /**
@@ -108,9 +109,21 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
       enableContainers: false,
     },
   });
-  await worker.ready;
-  const url = (await worker.url).toString().replace(/\/$/, '');
-  return { url, stop: () => worker.dispose() };
+  // A Worker that fails to build or start leaves `ready` pending: do not wait for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the Worker did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([worker.ready, timeout]);
+    const url = (await Promise.race([worker.url, timeout])).toString().replace(/\/$/, '');
+    return { url, stop: () => worker.dispose() };
+  } catch (error) {
+    await worker.dispose().catch(() => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<RunningWorker> {
@@ -131,7 +144,7 @@ async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<Runn
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
   };
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${stderr}`);
     try {

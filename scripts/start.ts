@@ -38,7 +38,7 @@ function readDevVars(): Record<string, string> {
 }
 
 function wrangler(args: string[]) {
-  const result = spawnSync('npx', ['wrangler', ...args], { stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+  const result = spawnSync('npx', ['wrangler', ...args], { stdio: 'inherit', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed`);
 }
 
@@ -61,32 +61,38 @@ function files(dir: string): string[] {
   );
 }
 
-/** Sends every sample through the pipeline: emails as mail, bare report files as uploads or mail. */
-async function ingestSamples(adminToken: string, ingestToken: string): Promise<number[]> {
-  const ids: number[] = [];
+const MAIL_URL = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
+
+async function upload(name: string, bytes: Uint8Array, ingestToken: string): Promise<string> {
+  const response = await fetch(`${BASE}/api/reports?filename=${encodeURIComponent(name)}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ingestToken}` },
+    body: bytes,
+  });
+  const body = (await response.json()) as { detail?: string };
+  return `${response.status}${body.detail ? ` ${body.detail}` : ''}`;
+}
+
+/**
+ * Sends every sample through the pipeline: emails through the email() handler (compressed reports
+ * wrapped in one, as receivers send them), bare XML and JSON through the upload API. Files the local
+ * email endpoint will not take (mbox exports starting with a `From ` line) are uploaded instead,
+ * which is how such a backlog would be backfilled.
+ */
+async function ingestSamples(adminToken: string, ingestToken: string): Promise<void> {
   for (const path of files('samples/reports').sort()) {
     const bytes = new Uint8Array(readFileSync(path));
     const name = basename(path);
-    if (name.endsWith('.eml')) {
-      const url = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
-      const response = await fetch(url, { method: 'POST', body: bytes });
-      console.log(`  mail   ${name}: ${response.status}`);
-    } else if (name.endsWith('.gz') || name.endsWith('.zip')) {
-      // Compressed reports arrive as attachments, the way receivers send them.
-      const raw = reportEmail([{ filename: name, contentType: 'application/octet-stream', bytes }]);
-      const url = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
-      const response = await fetch(url, { method: 'POST', body: raw });
-      console.log(`  mail   ${name}: ${response.status}`);
-    } else {
-      const response = await fetch(`${BASE}/api/reports?filename=${encodeURIComponent(name)}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${ingestToken}` },
-        body: bytes,
-      });
-      const body = (await response.json()) as { inbound_id?: number; detail?: string };
-      console.log(`  upload ${name}: ${response.status}${body.detail ? ` ${body.detail}` : ''}`);
-      if (body.inbound_id) ids.push(body.inbound_id);
+    if (name.endsWith('.eml') || name.endsWith('.gz') || name.endsWith('.zip')) {
+      const raw = name.endsWith('.eml') ? bytes : reportEmail([{ filename: name, contentType: 'application/octet-stream', bytes }]);
+      const response = await fetch(MAIL_URL, { method: 'POST', body: raw });
+      if (response.ok) {
+        console.log(`  mail   ${name}: ${response.status}`);
+        continue;
+      }
+      console.log(`  mail   ${name}: refused by the local email endpoint (${response.status}), uploading instead`);
     }
+    console.log(`  upload ${name}: ${await upload(name, bytes, ingestToken)}`);
   }
   // Wait for the queue consumer to settle every inbound message.
   const deadline = Date.now() + 120_000;
@@ -96,7 +102,6 @@ async function ingestSamples(adminToken: string, ingestToken: string): Promise<n
     if (body.items.length === 0) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  return ids;
 }
 
 async function summary(adminToken: string) {
@@ -118,7 +123,7 @@ async function main() {
 
   const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(PORT)], {
     stdio: ['inherit', 'pipe', 'pipe'],
-    env: { ...process.env },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   dev.stdout.pipe(process.stdout);
   dev.stderr.pipe(process.stderr);

@@ -19,9 +19,10 @@ export const RECORDS_PER_BATCH = 1000;
 const JSON_PARAM_MAX = 900_000;
 
 export type AggregateOutcome =
-  | { status: 'stored'; reportId: number; report_id: string; domain: string; records: number; messages: number; warnings: string[] }
-  | { status: 'duplicate'; reportId: number; report_id: string; domain: string }
-  | { status: 'continue'; reportId: number; recordsIngested: number };
+  /** `id` is our aggregate_reports id (GET /api/reports/:id); `report_id` is the reporter's. */
+  | { status: 'stored'; id: number; report_id: string; domain: string; records: number; messages: number; warnings: string[] }
+  | { status: 'duplicate'; id: number; report_id: string; domain: string }
+  | { status: 'continue'; id: number; records_ingested: number };
 
 /** The key reports are de-duplicated on: who reported, which report, for which domain. */
 export function reporterKey(header: AggregateReportHeader): string {
@@ -202,7 +203,7 @@ export async function ingestAggregatePart(
   const header = await readHeader(part);
   const claim = await claimReport(db, header, inboundId);
   if ('duplicateOf' in claim) {
-    return { status: 'duplicate', reportId: claim.duplicateOf, report_id: header.report_id, domain: header.policy.domain };
+    return { status: 'duplicate', id: claim.duplicateOf, report_id: header.report_id, domain: header.policy.domain };
   }
   const reportId = claim.id;
   const digest = new crypto.DigestStream('SHA-256');
@@ -226,7 +227,7 @@ export async function ingestAggregatePart(
     if (event.type === 'records') {
       if (budget.exhausted()) {
         await events.return(undefined);
-        return { status: 'continue', reportId, recordsIngested: ingested };
+        return { status: 'continue', id: reportId, records_ingested: ingested };
       }
       for (const [offset, slice] of sizedSlices(event.records)) {
         const statements = insertRecordStatements(reportId, slice, event.index + offset);
@@ -258,7 +259,7 @@ export async function ingestAggregatePart(
       budget.spendQuery();
       return {
         status: 'stored',
-        reportId,
+        id: reportId,
         report_id: header.report_id,
         domain: header.policy.domain,
         records: event.recordCount,

@@ -6,8 +6,8 @@ import type { SmtpTlsReport } from '../reports/model';
 import { sha256Hex } from './digest';
 
 export type TlsOutcome =
-  | { status: 'stored'; tlsReportId: number; report_id: string; policies: number }
-  | { status: 'duplicate'; tlsReportId: number; report_id: string };
+  | { status: 'stored'; id: number; report_id: string; policies: number }
+  | { status: 'duplicate'; id: number; report_id: string };
 
 /**
  * Stores an SMTP TLS report (RFC 8460) with its policies and failure details in one D1 transaction.
@@ -18,7 +18,7 @@ export async function storeTlsReport(d1: D1Database, report: SmtpTlsReport, json
   const reporter = report.org_name.trim().toLowerCase();
   const key = and(eq(tlsReports.reporter, reporter), eq(tlsReports.reportId, report.report_id));
   const existing = await db.select({ id: tlsReports.id }).from(tlsReports).where(key).get();
-  if (existing) return { status: 'duplicate', tlsReportId: existing.id, report_id: report.report_id };
+  if (existing) return { status: 'duplicate', id: existing.id, report_id: report.report_id };
 
   const reportIdOf = sql`(SELECT id FROM tls_reports WHERE reporter = ${reporter} AND report_id = ${report.report_id})`;
   const policies = report.policies.map((p, i) => [
@@ -60,6 +60,6 @@ export async function storeTlsReport(d1: D1Database, report: SmtpTlsReport, json
   await runBatch(d1, [insertReport, ...statements]);
   const stored = await db.select({ id: tlsReports.id, inboundId: tlsReports.inboundId }).from(tlsReports).where(key).get();
   if (!stored) throw new Error('TLS report row missing after insert');
-  if (stored.inboundId !== inboundId) return { status: 'duplicate', tlsReportId: stored.id, report_id: report.report_id };
-  return { status: 'stored', tlsReportId: stored.id, report_id: report.report_id, policies: policies.length };
+  if (stored.inboundId !== inboundId) return { status: 'duplicate', id: stored.id, report_id: report.report_id };
+  return { status: 'stored', id: stored.id, report_id: report.report_id, policies: policies.length };
 }
