@@ -1,17 +1,22 @@
 /**
- * End to end: the real Worker (wrangler's local runtime: workerd with local D1, R2 and Queues,
- * persisted in a temporary directory) receives the report over HTTP, and its queue consumer parses
- * and stores it. Throughput comes from the inbound row's `processing_ms`: the wall time the consumer
- * spent on it, summed over invocations. The upload→parsed wall time is printed too; it adds the
- * queue's batching delay (`max_batch_timeout` in wrangler.toml) and the polling interval.
+ * End to end: the real Worker (wrangler's local runtime: workerd with local D1, R2 and Queues)
+ * receives the report over HTTP, and its queue consumer parses and stores it. Throughput comes from
+ * the inbound row's `processing_ms`: the wall time the consumer spent on it, summed over
+ * invocations. The upload→parsed wall time is reported too; it adds the queue's batching delay
+ * (`max_batch_timeout` in wrangler.toml) and the polling interval.
  *
- * The Worker is started with wrangler's programmatic API (`unstable_startWorker`); if its queue
- * consumer does not run there, `wrangler dev` is spawned instead. Nothing listens beyond 127.0.0.1,
- * and the repository's `.dev.vars` and `.wrangler/` are left alone: tokens are passed as bindings.
+ * Isolation: the Worker is bundled once (`wrangler deploy --dry-run`, the bundle a deploy would
+ * upload) into a temporary directory that also holds a copy of wrangler.toml pointing at that
+ * bundle and the local state (D1, R2, Queues). So edits to src/ during a run do not rebuild and
+ * reload the Worker mid-ingest, and the repository's `.wrangler/` and `.dev.vars` are not touched:
+ * the tokens are passed as bindings. Nothing listens beyond 127.0.0.1.
+ *
+ * The Worker runs under wrangler's programmatic API (`unstable_startWorker`); if its queue consumer
+ * does not run there, `wrangler dev` is spawned instead (BENCH_E2E_MODE=dev forces that).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +34,8 @@ export interface EndToEndResult {
   /** POST sent → inbound row no longer `received`, as seen by polling. */
   wallMs: number;
   uploadMs: number;
+  /** Size of the Worker bundle, for the record. */
+  bundleBytes: number;
 }
 
 interface Inbound {
@@ -41,33 +48,9 @@ interface Inbound {
   in_progress?: { records_ingested: number }[];
 }
 
-const ROOT = resolve(import.meta.dirname, '..');
-const POLL_MS = 100;
-/** If nothing at all has happened to the inbound row by then, the local queue consumer is not running. */
-const CONSUMER_START_TIMEOUT_MS = 30_000;
-const STARTUP_TIMEOUT_MS = 120_000;
-const TIMEOUT_MS = Number(process.env.BENCH_E2E_TIMEOUT_MS ?? 20 * 60_000);
-
-/**
- * wrangler.toml may name a compatibility date newer than the workerd bundled with the installed
- * wrangler supports (workerd then refuses to start the Worker). Run with the newest date that
- * workerd supports instead, and say so: read from the miniflare wrangler itself loads.
- */
-function compatibilityDate(): { date: string; note: string | null } {
-  const configured = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))?.[1];
-  let supported: string | undefined;
-  try {
-    const fromWrangler = createRequire(createRequire(import.meta.url).resolve('wrangler'));
-    supported = (fromWrangler('miniflare') as { supportedCompatibilityDate?: string }).supportedCompatibilityDate;
-  } catch {
-    // an older or differently packaged wrangler: use the configured date
-  }
-  if (!configured) throw new Error('no compatibility_date in wrangler.toml');
-  if (!supported || configured <= supported) return { date: configured, note: null };
-  return {
-    date: supported,
-    note: `wrangler.toml asks for ${configured}; the workerd bundled with this wrangler supports up to ${supported}`,
-  };
+interface Tokens {
+  admin: string;
+  ingest: string;
 }
 
 interface RunningWorker {
@@ -75,31 +58,96 @@ interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** The temporary world one run lives in. */
+interface Sandbox {
+  dir: string;
+  config: string;
+  persistTo: string;
+  compatibility: { date: string; note: string | null };
+  bundleBytes: number;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+const POLL_MS = 100;
+const STARTUP_TIMEOUT_MS = 120_000;
+/** If nothing at all has happened to the inbound row by then, the local queue consumer is not running. */
+const CONSUMER_START_TIMEOUT_MS = 30_000;
+const TIMEOUT_MS = Number(process.env.BENCH_E2E_TIMEOUT_MS ?? 20 * 60_000);
+
+class ConsumerNotRunning extends Error {}
+
 function log(message: string) {
   process.stderr.write(`  e2e: ${message}\n`);
 }
 
-function applyMigrations(persistTo: string) {
-  const result = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
-    cwd: ROOT,
-    env: { ...process.env, CI: 'true' },
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${result.stdout}\n${result.stderr}`);
+/** The project's own wrangler (what `npx wrangler` runs in the repository), from any directory. */
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+
+function wrangler(args: string[], cwd = ROOT): string {
+  const result = spawnSync(WRANGLER, args, { cwd, env: { ...process.env, CI: 'true' }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
 }
 
-async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<RunningWorker> {
+/**
+ * wrangler.toml may name a compatibility date newer than the workerd bundled with the installed
+ * wrangler supports (workerd then refuses to load the Worker). Use the newest date that workerd
+ * supports instead, and say so; read from the miniflare that wrangler itself loads.
+ */
+function compatibilityDate(configured: string): { date: string; note: string | null } {
+  let supported: string | undefined;
+  try {
+    const fromWrangler = createRequire(createRequire(import.meta.url).resolve('wrangler'));
+    supported = (fromWrangler('miniflare') as { supportedCompatibilityDate?: string }).supportedCompatibilityDate;
+  } catch {
+    // a differently packaged wrangler: keep the configured date
+  }
+  if (!supported || configured <= supported) return { date: configured, note: null };
+  return { date: supported, note: `wrangler.toml asks for ${configured}; wrangler ${wranglerVersion()}'s workerd supports up to ${supported}` };
+}
+
+function wranglerVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('wrangler/package.json') as { version: string }).version;
+}
+
+function makeSandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'mailcheck-bench-'));
+  try {
+    const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+    const configured = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(toml)?.[1];
+    if (!configured || !/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main or compatibility_date');
+    const compatibility = compatibilityDate(configured);
+    wrangler(['deploy', '--dry-run', '--outdir', join(dir, 'dist'), '--config', join(ROOT, 'wrangler.toml')]);
+    const config = join(dir, 'wrangler.toml');
+    writeFileSync(
+      config,
+      toml
+        .replace(/^main\s*=.*$/m, 'main = "dist/index.js"\nno_bundle = true')
+        .replace(/^compatibility_date\s*=.*$/m, `compatibility_date = "${compatibility.date}"`)
+        .replace(/^migrations_dir\s*=\s*"([^"]*)"/m, (_, d: string) => `migrations_dir = ${JSON.stringify(resolve(ROOT, d))}`),
+    );
+    const persistTo = join(dir, 'state');
+    wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], dir);
+    return { dir, config, persistTo, compatibility, bundleBytes: readFileSync(join(dir, 'dist', 'index.js')).byteLength };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
   const { unstable_startWorker } = await import('wrangler');
   const worker = await unstable_startWorker({
-    config: join(ROOT, 'wrangler.toml'),
-    compatibilityDate: compatibilityDate().date,
+    config: box.config,
+    build: { bundle: false },
     bindings: {
       ENVIRONMENT: { type: 'plain_text', value: 'bench' },
       BOOTSTRAP_ADMIN_TOKEN: { type: 'secret_text', value: tokens.admin },
       INGEST_TOKEN: { type: 'secret_text', value: tokens.ingest },
     },
     dev: {
-      persist: persistTo,
+      persist: box.persistTo,
       server: { hostname: '127.0.0.1', port: await freePort() },
       inspector: false,
       watch: false,
@@ -109,7 +157,7 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
       enableContainers: false,
     },
   });
-  // A Worker that fails to build or start leaves `ready` pending: do not wait for ever.
+  // A Worker that fails to load leaves `ready` pending: do not wait for ever.
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the Worker did not start within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
@@ -126,14 +174,19 @@ async function startProgrammatic(persistTo: string, tokens: Tokens): Promise<Run
   }
 }
 
-async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<RunningWorker> {
+async function startWranglerDev(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
   const port = await freePort();
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo,
-    '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort()), '--log-level', 'error',
-    '--compatibility-date', compatibilityDate().date, '--show-interactive-dev-session=false',
+  const args = ['dev', '--config', box.config, '--no-bundle', '--ip', '127.0.0.1', '--port', String(port),
+    '--persist-to', box.persistTo, '--inspector-ip', '127.0.0.1', '--inspector-port', String(await freePort()),
+    '--log-level', 'error', '--show-interactive-dev-session=false',
     '--var', 'ENVIRONMENT:bench', '--var', `BOOTSTRAP_ADMIN_TOKEN:${tokens.admin}`, '--var', `INGEST_TOKEN:${tokens.ingest}`];
-  // Own process group, so that stopping it stops npx, wrangler and workerd together (and nothing else).
-  const child: ChildProcess = spawn('npx', args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, so stopping it stops wrangler and workerd together (and nothing else).
+  const child: ChildProcess = spawn(WRANGLER, args, {
+    cwd: box.dir,
+    env: { ...process.env, CI: 'true' },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
@@ -141,7 +194,7 @@ async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<Runn
     if (child.exitCode !== null || child.pid === undefined) return;
     const exited = new Promise((r) => child.once('exit', r));
     process.kill(-child.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([exited, sleep(5000)]);
     if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
   };
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -158,14 +211,7 @@ async function startWranglerDev(persistTo: string, tokens: Tokens): Promise<Runn
   throw new Error(`wrangler dev did not answer on ${url}:\n${stderr}`);
 }
 
-interface Tokens {
-  admin: string;
-  ingest: string;
-}
-
-class ConsumerNotRunning extends Error {}
-
-async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens, mode: EndToEndResult['mode']): Promise<EndToEndResult> {
+async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens) {
   const started = performance.now();
   const upload = await fetch(`${worker.url}/api/reports?filename=bench-report.xml.gz`, {
     method: 'POST',
@@ -175,10 +221,9 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens,
   const uploadMs = performance.now() - started;
   const receipt = (await upload.json()) as { inbound_id?: number; status?: string; detail?: string };
   if (upload.status !== 202 || !receipt.inbound_id) throw new Error(`upload refused: ${upload.status} ${receipt.detail ?? JSON.stringify(receipt)}`);
-  if (receipt.status !== 'received') throw new Error(`upload is ${receipt.status}, not received (a stale database?)`);
+  if (receipt.status !== 'received') throw new Error(`upload is ${receipt.status}, not received`);
 
   const headers = { Authorization: `Bearer ${tokens.admin}` };
-  let lastProgress = -1;
   let lastLogged = performance.now();
   for (;;) {
     const response = await fetch(`${worker.url}/api/inbound/${receipt.inbound_id}`, { headers });
@@ -187,54 +232,64 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens,
     const elapsed = performance.now() - started;
     if (inbound.status !== 'received') {
       const records = (inbound.summary?.aggregate ?? []).reduce((n, a) => n + (a.records ?? 0), 0);
-      const compat = compatibilityDate();
-      return { mode, compatibilityDate: compat.date, compatibilityNote: compat.note, status: inbound.status, reason: inbound.reason, records, processingMs: inbound.processing_ms, wallMs: elapsed, uploadMs };
+      return { status: inbound.status, reason: inbound.reason, records, processingMs: inbound.processing_ms, wallMs: elapsed, uploadMs };
     }
     const progress = inbound.in_progress?.[0]?.records_ingested ?? -1;
     const touched = progress >= 0 || inbound.attempts > 0 || inbound.processing_ms > 0;
-    if (!touched && elapsed > CONSUMER_START_TIMEOUT_MS) throw new ConsumerNotRunning(`queue consumer did not pick up inbound ${receipt.inbound_id} in ${CONSUMER_START_TIMEOUT_MS / 1000} s`);
-    if (inbound.last_error) log(`attempt ${inbound.attempts} failed: ${inbound.last_error}`);
+    if (!touched && elapsed > CONSUMER_START_TIMEOUT_MS) {
+      throw new ConsumerNotRunning(`the queue consumer did not pick up inbound ${receipt.inbound_id} within ${CONSUMER_START_TIMEOUT_MS / 1000} s`);
+    }
     if (elapsed > TIMEOUT_MS) throw new Error(`inbound ${receipt.inbound_id} still received after ${TIMEOUT_MS / 1000} s (${progress} records stored)`);
-    if (progress !== lastProgress && performance.now() - lastLogged > 5000) {
-      log(`${progress >= 0 ? progress.toLocaleString('en-US') : 'no'} records stored after ${(elapsed / 1000).toFixed(0)} s`);
-      lastProgress = progress;
+    if (performance.now() - lastLogged > 10_000) {
+      const error = inbound.last_error ? `; attempt ${inbound.attempts} failed: ${inbound.last_error}` : '';
+      log(`${progress >= 0 ? progress.toLocaleString('en-US') : 'no'} records stored after ${(elapsed / 1000).toFixed(0)} s${error}`);
       lastLogged = performance.now();
     }
     await sleep(POLL_MS);
   }
 }
 
-async function withWorker(
-  start: (persistTo: string, tokens: Tokens) => Promise<RunningWorker>,
-  mode: EndToEndResult['mode'],
-  gz: Uint8Array,
-): Promise<EndToEndResult> {
-  const persistTo = mkdtempSync(join(tmpdir(), 'mailcheck-bench-'));
+async function run(box: Sandbox, mode: EndToEndResult['mode'], gz: Uint8Array): Promise<EndToEndResult> {
   const tokens: Tokens = { admin: randomBytes(18).toString('base64url'), ingest: randomBytes(18).toString('base64url') };
+  log(`starting the Worker (${mode}) in ${box.dir}`);
+  const worker = await (mode === 'wrangler dev' ? startWranglerDev : startProgrammatic)(box, tokens);
+  // Ctrl+C in the middle: stop the Worker and remove the sandbox before going.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void worker.stop().finally(() => {
+      rmSync(box.dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    applyMigrations(persistTo);
-    log(`starting the Worker (${mode}), state in ${persistTo}`);
-    const worker = await start(persistTo, tokens);
-    try {
-      return await ingestOnce(worker, gz, tokens, mode);
-    } finally {
-      await worker.stop();
-    }
+    const result = await ingestOnce(worker, gz, tokens);
+    return { mode, compatibilityDate: box.compatibility.date, compatibilityNote: box.compatibility.note, bundleBytes: box.bundleBytes, ...result };
   } finally {
-    rmSync(persistTo, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await worker.stop();
   }
 }
 
 export async function endToEnd(gz: Uint8Array): Promise<EndToEndResult> {
   if (process.env.BENCH_E2E_MODE !== 'dev') {
+    const box = makeSandbox();
     try {
-      return await withWorker(startProgrammatic, 'unstable_startWorker', gz);
+      return await run(box, 'unstable_startWorker', gz);
     } catch (error) {
       if (!(error instanceof ConsumerNotRunning)) throw error;
       log(`${error.message}; falling back to wrangler dev`);
+    } finally {
+      rmSync(box.dir, { recursive: true, force: true });
     }
   }
-  return withWorker(startWranglerDev, 'wrangler dev', gz);
+  const box = makeSandbox();
+  try {
+    return await run(box, 'wrangler dev', gz);
+  } finally {
+    rmSync(box.dir, { recursive: true, force: true });
+  }
 }
 
 function sleep(ms: number) {

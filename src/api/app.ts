@@ -1,14 +1,49 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { authenticate, type AppEnv } from '../auth/authenticate';
+import { devSignInRoutes } from '../auth/dev-sign-in';
+import { maxMessageBytes } from '../ingest/email-handler';
+import { adminRoutes } from './admin/index';
 import { inboundRoutes } from './inbound-routes';
+import { csrfForCookies } from './middleware/csrf-for-cookies';
+import { ipAllowlist } from './middleware/ip-allowlist';
 import { problem } from './problem';
 import { reportRoutes } from './report-routes';
 import { uploadRoutes } from './upload-routes';
 
-export const app = new Hono<{ Bindings: Env }>()
+/** JSON bodies of the API (admin changes, replay) are small; uploads have their own, larger limit. */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+export const app = new Hono<AppEnv>()
+  .use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"] },
+      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'strict-origin-when-cross-origin',
+    }),
+  )
+  .use(ipAllowlist())
+  .use('/api/*', async (c, next) => {
+    const origin = c.env.CORS_ORIGIN?.trim();
+    if (!origin) return next();
+    return cors({ origin, credentials: true, allowHeaders: ['Authorization', 'Content-Type'], maxAge: 600 })(c, next);
+  })
+  .use('/api/*', async (c, next) => {
+    const upload = c.req.method === 'POST' && c.req.path === '/api/reports';
+    const maxSize = upload ? maxMessageBytes(c.env) : JSON_BODY_LIMIT;
+    return bodyLimit({ maxSize, onError: (c) => problem(c, 413, 'Payload Too Large', `The body is limited to ${maxSize} bytes.`) })(c, next);
+  })
+  .use('/api/*', authenticate())
+  .use('/api/*', csrfForCookies())
   .get('/health', (c) => c.json({ ok: true }))
+  .route('/auth', devSignInRoutes)
   .route('/api', uploadRoutes)
   .route('/api', reportRoutes)
   .route('/api', inboundRoutes)
+  .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {
     console.error(error);

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { requireToken } from '../auth/bearer-token';
+import { requireScope, type AppEnv } from '../auth/authenticate';
 import { database } from '../db/client';
 import { aggregateReports, inboundMessages } from '../db/schema';
 import { replayInbound } from '../ingest/replay';
@@ -32,12 +32,12 @@ function inboundJson(r: typeof inboundMessages.$inferSelect) {
   };
 }
 
-/** Inbound messages (what arrived and what became of it) and replay. */
-export const inboundRoutes = new Hono<{ Bindings: Env }>()
-  .use('/inbound', requireToken('read'))
-  .use('/inbound/*', requireToken('read'))
-  .use('/admin/*', requireToken('admin'))
-  .get('/inbound', async (c) => {
+/**
+ * Inbound messages (what arrived and what became of it) and replay. Admins only: a message is not
+ * known to concern a domain until it has been parsed, so it cannot be filtered by group.
+ */
+export const inboundRoutes = new Hono<AppEnv>()
+  .get('/inbound', requireScope('admin'), async (c) => {
     const page = readPage(c);
     if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
     const status = c.req.query('status');
@@ -49,7 +49,7 @@ export const inboundRoutes = new Hono<{ Bindings: Env }>()
     const shown = pageOf(rows, page.limit, (r) => r.id);
     return c.json({ items: shown.items.map(inboundJson), next_cursor: shown.next_cursor });
   })
-  .get('/inbound/:id{[0-9]+}', async (c) => {
+  .get('/inbound/:id{[0-9]+}', requireScope('admin'), async (c) => {
     const id = Number(c.req.param('id'));
     const row = await database(c.env.DB).select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
     if (!row) return problem(c, 404, 'Not Found', `No inbound message ${id}.`);
@@ -60,7 +60,7 @@ export const inboundRoutes = new Hono<{ Bindings: Env }>()
       .where(and(eq(aggregateReports.inboundId, id), eq(aggregateReports.status, 'ingesting')));
     return c.json({ ...inboundJson(row), in_progress: inProgress });
   })
-  .post('/admin/replay', async (c) => {
+  .post('/admin/replay', requireScope('admin'), async (c) => {
     let body: unknown;
     try {
       body = await c.req.json();

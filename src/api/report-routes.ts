@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { Principal } from '../auth/principal';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { Hono } from 'hono';
-import { requireToken } from '../auth/bearer-token';
+import { requireScope, type AppEnv } from '../auth/authenticate';
+import { canSeeDomain, visibleDomain } from '../auth/domain-access';
 import { database } from '../db/client';
 import {
   aggregateDaily,
@@ -17,6 +19,11 @@ import { pageOf, readPage } from './pagination';
 import { problem } from './problem';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function visibleOrAll(principal: Principal, tlsReportId: AnySQLiteColumn) {
+  const condition = visibleDomain(principal, sql.raw('p.policy_domain'));
+  return condition ? sql`EXISTS (SELECT 1 FROM tls_report_policies p WHERE p.tls_report_id = ${tlsReportId} AND ${condition})` : undefined;
+}
 
 function reportJson(r: typeof aggregateReports.$inferSelect) {
   return {
@@ -40,18 +47,14 @@ function reportJson(r: typeof aggregateReports.$inferSelect) {
   };
 }
 
-/** Read routes over stored reports. Until access control lands they need the admin token. */
-export const reportRoutes = new Hono<{ Bindings: Env }>()
-  .use('/reports', requireToken('read'))
-  .use('/reports/*', requireToken('read'))
-  .use('/tls-reports', requireToken('read'))
-  .use('/stats/*', requireToken('read'))
-  .get('/reports', async (c) => {
+/** Read routes over stored reports, filtered to the domains the principal may see. */
+export const reportRoutes = new Hono<AppEnv>()
+  .get('/reports', requireScope('read'), async (c) => {
     const page = readPage(c);
     if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
     const { domain, since, until } = c.req.query();
     if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
-    const where: SQL[] = [];
+    const where: (SQL | undefined)[] = [visibleDomain(c.get('principal'), aggregateReports.domain)];
     if (domain) where.push(eq(aggregateReports.domain, domain.toLowerCase()));
     if (since) where.push(gte(aggregateReports.day, since));
     if (until) where.push(lte(aggregateReports.day, until));
@@ -65,12 +68,16 @@ export const reportRoutes = new Hono<{ Bindings: Env }>()
     const result = pageOf(rows, page.limit, (r) => r.id);
     return c.json({ items: result.items.map(reportJson), next_cursor: result.next_cursor });
   })
-  .get('/reports/:id{[0-9]+}', async (c) => {
+  .get('/reports/:id{[0-9]+}', requireScope('read'), async (c) => {
     const page = readPage(c);
     if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
     const id = Number(c.req.param('id'));
     const db = database(c.env.DB);
-    const report = await db.select().from(aggregateReports).where(eq(aggregateReports.id, id)).get();
+    const report = await db
+      .select()
+      .from(aggregateReports)
+      .where(and(eq(aggregateReports.id, id), visibleDomain(c.get('principal'), aggregateReports.domain)))
+      .get();
     if (!report) return problem(c, 404, 'Not Found', `No aggregate report ${id}.`);
     const after = page.after ?? -1;
     const records = await db
@@ -109,14 +116,20 @@ export const reportRoutes = new Hono<{ Bindings: Env }>()
       next_cursor: shown.next_cursor,
     });
   })
-  .get('/tls-reports', async (c) => {
+  .get('/tls-reports', requireScope('read'), async (c) => {
     const page = readPage(c);
     if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
     const db = database(c.env.DB);
     const rows = await db
       .select()
       .from(tlsReports)
-      .where(page.after !== null ? lt(tlsReports.id, page.after) : undefined)
+      .where(
+        and(
+          page.after !== null ? lt(tlsReports.id, page.after) : undefined,
+          // Visible when any policy in it is for a visible domain.
+          visibleOrAll(c.get('principal'), tlsReports.id),
+        ),
+      )
       .orderBy(desc(tlsReports.id))
       .limit(page.limit + 1);
     const shown = pageOf(rows, page.limit, (r) => r.id);
@@ -147,9 +160,10 @@ export const reportRoutes = new Hono<{ Bindings: Env }>()
       next_cursor: shown.next_cursor,
     });
   })
-  .get('/stats/daily', async (c) => {
+  .get('/stats/daily', requireScope('read'), async (c) => {
     const { domain, since, until } = c.req.query();
     if (!domain) return problem(c, 400, 'Bad Request', 'domain is required');
+    if (!(await canSeeDomain(c.env.DB, c.get('principal'), domain))) return problem(c, 404, 'Not Found', `No domain ${domain}.`);
     if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
     const where: SQL[] = [eq(aggregateDaily.domain, domain.toLowerCase())];
     if (since) where.push(gte(aggregateDaily.day, since));

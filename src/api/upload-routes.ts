@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { requireToken } from '../auth/bearer-token';
+import { requireScope, type AppEnv } from '../auth/authenticate';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { receiveMessage } from '../ingest/receive';
 import { problem } from './problem';
@@ -13,7 +13,7 @@ function filenameFrom(disposition: string | undefined): string | null {
  * POST /api/reports: backfill by HTTP. The body is a raw email (MIME) or a bare report file (XML,
  * gzip, zip, JSON); it takes the same path as mail (R2, inbound row, queue). 202 with the inbound id.
  */
-export const uploadRoutes = new Hono<{ Bindings: Env }>().post('/reports', requireToken('ingest'), async (c) => {
+export const uploadRoutes = new Hono<AppEnv>().post('/reports', requireScope('ingest'), async (c) => {
   const limit = maxMessageBytes(c.env);
   const declared = Number(c.req.header('Content-Length') ?? 'NaN');
   if (declared > limit) return problem(c, 413, 'Payload Too Large', `Reports are limited to ${limit} bytes.`);

@@ -5,7 +5,7 @@ import { aggregateReports, inboundMessages } from '../db/schema';
 import { streamAggregateReport } from '../reports/aggregate';
 import { ReportRejection, type AggregateRecord, type AggregateReportHeader } from '../reports/model';
 import type { ReportPart } from '../reports/read-inbound';
-import { hex } from './digest';
+import { hex } from '../lib/digest';
 import { aggregateRollupStatements } from './rollups';
 import type { WorkBudget } from './work-budget';
 

@@ -3,7 +3,7 @@ import { database } from '../db/client';
 import { runBatch } from '../db/d1-batch';
 import { tlsReports } from '../db/schema';
 import type { SmtpTlsReport } from '../reports/model';
-import { sha256Hex } from './digest';
+import { sha256Hex } from '../lib/digest';
 
 export type TlsOutcome =
   | { status: 'stored'; id: number; report_id: string; policies: number }

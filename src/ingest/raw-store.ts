@@ -1,4 +1,4 @@
-import { sha256Hex } from './digest';
+import { sha256Hex } from '../lib/digest';
 
 /** Raw messages live under a content address, so the same bytes delivered twice are one object. */
 export function rawKey(sha256: string): string {
