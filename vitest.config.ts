@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts'],
-          globalSetup: ['test/fixtures/provide-fixtures.ts'],
+          globalSetup: ['test/fixtures/provide-fixtures.ts', 'test/fixtures/access-jwks.ts'],
           testTimeout: 300_000,
         },
       },

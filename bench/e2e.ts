@@ -226,7 +226,10 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens)
   const headers = { Authorization: `Bearer ${tokens.admin}` };
   let lastLogged = performance.now();
   for (;;) {
+    const asked = performance.now();
     const response = await fetch(`${worker.url}/api/inbound/${receipt.inbound_id}`, { headers });
+    const answeredIn = performance.now() - asked;
+    if (process.env.BENCH_DEBUG || answeredIn > 2000) log(`GET /api/inbound took ${(answeredIn / 1000).toFixed(1)} s at ${((asked - started) / 1000).toFixed(1)} s`);
     if (!response.ok) throw new Error(`GET /api/inbound/${receipt.inbound_id}: ${response.status} ${await response.text()}`);
     const inbound = (await response.json()) as Inbound;
     const elapsed = performance.now() - started;

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { requireScope, type AppEnv } from '../auth/authenticate';
 import { database } from '../db/client';
 import { aggregateReports, inboundMessages } from '../db/schema';
-import { replayInbound } from '../ingest/replay';
+import { MAX_REPLAY, replayInbound } from '../ingest/replay';
 import { pageOf, readPage } from './pagination';
 import { problem } from './problem';
 
@@ -68,11 +68,11 @@ export const inboundRoutes = new Hono<AppEnv>()
       return problem(c, 400, 'Bad Request', 'Send JSON: {"ids": [1, 2]} or {"status": "failed"}.');
     }
     const { ids, status } = (body ?? {}) as { ids?: unknown; status?: unknown };
-    if (Array.isArray(ids) && ids.length > 0 && ids.length <= 1000 && ids.every((id) => Number.isInteger(id) && id > 0)) {
+    if (Array.isArray(ids) && ids.length > 0 && ids.length <= MAX_REPLAY && ids.every((id) => Number.isInteger(id) && id > 0)) {
       return c.json(await replayInbound(c.env, { ids: ids as number[] }), 202);
     }
     if (status === 'failed' || status === 'rejected') {
       return c.json(await replayInbound(c.env, { status }), 202);
     }
-    return problem(c, 400, 'Bad Request', 'Send {"ids": [1, 2]} (1 to 1000 inbound ids) or {"status": "failed" | "rejected"}.');
+    return problem(c, 400, 'Bad Request', `Send {"ids": [1, 2]} (1 to ${MAX_REPLAY} inbound ids) or {"status": "failed" | "rejected"}.`);
   });

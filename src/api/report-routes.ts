@@ -54,7 +54,8 @@ export const reportRoutes = new Hono<AppEnv>()
     if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
     const { domain, since, until } = c.req.query();
     if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
-    const where: (SQL | undefined)[] = [visibleDomain(c.get('principal'), aggregateReports.domain)];
+    // Reports still being stored are not listed until complete (GET /api/inbound/:id shows progress).
+    const where: (SQL | undefined)[] = [eq(aggregateReports.status, 'complete'), visibleDomain(c.get('principal'), aggregateReports.domain)];
     if (domain) where.push(eq(aggregateReports.domain, domain.toLowerCase()));
     if (since) where.push(gte(aggregateReports.day, since));
     if (until) where.push(lte(aggregateReports.day, until));

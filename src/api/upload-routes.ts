@@ -6,7 +6,12 @@ import { problem } from './problem';
 
 function filenameFrom(disposition: string | undefined): string | null {
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? '');
-  return match?.[1] ? decodeURIComponent(match[1]) : null;
+  if (!match?.[1]) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1]; // not percent-encoded after all: a hint only, keep it as sent
+  }
 }
 
 /**

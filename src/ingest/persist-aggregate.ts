@@ -1,28 +1,30 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { database, type Database } from '../db/client';
 import { runBatch } from '../db/d1-batch';
-import { aggregateReports, inboundMessages } from '../db/schema';
+import { aggregateReports, inboundMessages } from '../db/schema/index';
+import { hex } from '../lib/digest';
 import { streamAggregateReport } from '../reports/aggregate';
 import { ReportRejection, type AggregateRecord, type AggregateReportHeader } from '../reports/model';
 import type { ReportPart } from '../reports/read-inbound';
-import { hex } from '../lib/digest';
+import { jsonSlices } from './json-rows';
 import { aggregateRollupStatements } from './rollups';
 import type { WorkBudget } from './work-budget';
 
 /**
- * Records per D1 batch. Rows travel as one JSON text parameter per table (json_each), not as bound
- * parameters, so D1's 100-parameter and 100 KB statement limits are never near; JSON_PARAM_MAX keeps
- * each parameter well under D1's 2 MB string limit. One batch is one D1 query, so a 200,000-record
- * report costs ~200 queries, split across invocations by WorkBudget (1,000 queries per invocation).
+ * Records per parser batch. Each batch becomes one D1 batch (one query, one transaction) of a few
+ * statements whose rows travel as JSON parameters (json-rows.ts), so a 200,000-record report costs
+ * ~200 D1 queries, spread over invocations by WorkBudget (D1 allows 1,000 per invocation).
  */
 export const RECORDS_PER_BATCH = 1000;
-const JSON_PARAM_MAX = 900_000;
 
 export type AggregateOutcome =
   /** `id` is our aggregate_reports id (GET /api/reports/:id); `report_id` is the reporter's. */
   | { status: 'stored'; id: number; report_id: string; domain: string; records: number; messages: number; warnings: string[] }
   | { status: 'duplicate'; id: number; report_id: string; domain: string }
-  | { status: 'continue'; id: number; records_ingested: number };
+  /** Same reporter, report id and domain as a stored report, but other content: the first is kept. */
+  | { status: 'conflict'; id: number; report_id: string; domain: string; reason: string }
+  /** Not finished in this invocation: `wait` (another delivery is storing it) or `continue`. */
+  | { status: 'continue' | 'wait'; id: number; records_ingested: number };
 
 /** The key reports are de-duplicated on: who reported, which report, for which domain. */
 export function reporterKey(header: AggregateReportHeader): string {
@@ -47,46 +49,46 @@ async function readHeader(part: ReportPart): Promise<AggregateReportHeader> {
   throw new Error('aggregate report ended before its header');
 }
 
-/** Finds or creates the report row; decides between a fresh ingest, a resume and a duplicate. */
-async function claimReport(
-  db: Database,
-  header: AggregateReportHeader,
-  inboundId: number,
-): Promise<{ id: number; recordsIngested: number } | { duplicateOf: number }> {
-  const reporter = reporterKey(header);
-  const domain = header.policy.domain.toLowerCase();
+type Claim =
+  | { kind: 'ingest'; id: number; recordsIngested: number }
+  | { kind: 'mine'; id: number }
+  | { kind: 'stored-elsewhere'; id: number; contentSha256: string | null }
+  | { kind: 'busy'; id: number; recordsIngested: number };
+
+function reportValues(header: AggregateReportHeader, inboundId: number) {
   const p = header.policy;
-  const inserted = await db
-    .insert(aggregateReports)
-    .values({
-      inboundId,
-      reporter,
-      reportId: header.report_id,
-      domain,
-      orgName: header.org_name,
-      orgEmail: header.org_email,
-      extraContactInfo: header.extra_contact_info,
-      generator: header.generator,
-      schema: header.schema,
-      version: header.version,
-      beginAt: header.begin,
-      endAt: header.end,
-      day: reportDay(header),
-      p: p.p,
-      sp: p.sp,
-      np: p.np,
-      adkim: p.adkim,
-      aspf: p.aspf,
-      pct: p.pct,
-      fo: p.fo,
-      testing: p.testing,
-      discoveryMethod: p.discovery_method,
-      errors: header.errors.length ? JSON.stringify(header.errors) : null,
-    })
-    .onConflictDoNothing()
-    .returning({ id: aggregateReports.id })
-    .get();
-  if (inserted) return { id: inserted.id, recordsIngested: 0 };
+  return {
+    inboundId,
+    reporter: reporterKey(header),
+    reportId: header.report_id,
+    domain: p.domain.toLowerCase(),
+    orgName: header.org_name,
+    orgEmail: header.org_email,
+    extraContactInfo: header.extra_contact_info,
+    generator: header.generator,
+    schema: header.schema,
+    version: header.version,
+    beginAt: header.begin,
+    endAt: header.end,
+    day: reportDay(header),
+    p: p.p,
+    sp: p.sp,
+    np: p.np,
+    adkim: p.adkim,
+    aspf: p.aspf,
+    pct: p.pct,
+    fo: p.fo,
+    testing: p.testing,
+    discoveryMethod: p.discovery_method,
+    errors: header.errors.length ? JSON.stringify(header.errors) : null,
+  };
+}
+
+/** Finds or creates the report row, and decides: ingest (fresh or resumed), already ours, a duplicate, or wait. */
+async function claimReport(d1: D1Database, db: Database, header: AggregateReportHeader, inboundId: number): Promise<Claim> {
+  const values = reportValues(header, inboundId);
+  const inserted = await db.insert(aggregateReports).values(values).onConflictDoNothing().returning({ id: aggregateReports.id }).get();
+  if (inserted) return { kind: 'ingest', id: inserted.id, recordsIngested: 0 };
 
   const existing = await db
     .select({
@@ -94,27 +96,28 @@ async function claimReport(
       status: aggregateReports.status,
       inboundId: aggregateReports.inboundId,
       recordsIngested: aggregateReports.recordsIngested,
+      contentSha256: aggregateReports.contentSha256,
       ownerStatus: inboundMessages.status,
     })
     .from(aggregateReports)
     .leftJoin(inboundMessages, eq(inboundMessages.id, aggregateReports.inboundId))
-    .where(
-      and(
-        eq(aggregateReports.reporter, reporter),
-        eq(aggregateReports.reportId, header.report_id),
-        eq(aggregateReports.domain, domain),
-      ),
-    )
+    .where(and(eq(aggregateReports.reporter, values.reporter), eq(aggregateReports.reportId, values.reportId), eq(aggregateReports.domain, values.domain)))
     .get();
   if (!existing) throw new Error('report row vanished between insert and select');
-  if (existing.status === 'complete') return { duplicateOf: existing.id };
-  if (existing.inboundId === inboundId) return { id: existing.id, recordsIngested: existing.recordsIngested };
-  // Half-ingested by another delivery: that one resumes it, unless it has given up for good.
-  if (existing.ownerStatus === 'failed' || existing.ownerStatus === 'rejected') {
-    await db.update(aggregateReports).set({ inboundId }).where(eq(aggregateReports.id, existing.id));
-    return { id: existing.id, recordsIngested: existing.recordsIngested };
+  // Our own earlier attempt stored it and died before saying so: it is ours, not a duplicate.
+  if (existing.status === 'complete') {
+    return existing.inboundId === inboundId ? { kind: 'mine', id: existing.id } : { kind: 'stored-elsewhere', id: existing.id, contentSha256: existing.contentSha256 };
   }
-  return { duplicateOf: existing.id };
+  if (existing.inboundId === inboundId) return { kind: 'ingest', id: existing.id, recordsIngested: existing.recordsIngested };
+  if (existing.ownerStatus === 'failed' || existing.ownerStatus === 'rejected' || existing.ownerStatus === undefined || existing.ownerStatus === null) {
+    // The other delivery gave up. Its records came from other bytes, so start this copy afresh.
+    await discardRecords(d1, existing.id);
+    await db.update(aggregateReports).set({ ...values, recordsIngested: 0 }).where(and(eq(aggregateReports.id, existing.id), eq(aggregateReports.status, 'ingesting')));
+    return { kind: 'ingest', id: existing.id, recordsIngested: 0 };
+  }
+  // Another delivery is storing it right now. If that copy turns out broken it is discarded, so this
+  // one must not give up as a duplicate yet: it waits and looks again.
+  return { kind: 'busy', id: existing.id, recordsIngested: existing.recordsIngested };
 }
 
 function recordRows(records: AggregateRecord[], firstOrdinal: number) {
@@ -132,51 +135,33 @@ function recordRows(records: AggregateRecord[], firstOrdinal: number) {
   return { rows, dkim, spf, overrides };
 }
 
+const j = (n: number) => sql.raw(`json_extract(value, '$[${n}]')`);
+
+/** INSERT OR IGNORE: a batch replayed after a crash between D1's commit and our ack adds nothing. */
 function insertRecordStatements(reportId: number, records: AggregateRecord[], firstOrdinal: number) {
   const { rows, dkim, spf, overrides } = recordRows(records, firstOrdinal);
-  const j = (n: number) => sql.raw(`json_extract(value, '$[${n}]')`);
-  // INSERT OR IGNORE: a batch replayed after a crash between D1's commit and our ack adds nothing.
-  const statements = [
-    sql`INSERT OR IGNORE INTO aggregate_records
+  const statements = [];
+  for (const { json } of jsonSlices(rows)) {
+    statements.push(sql`INSERT OR IGNORE INTO aggregate_records
       (report_id, ordinal, source_ip, count, disposition, dkim, spf, header_from, envelope_from, envelope_to)
-      SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)}, ${j(6)}, ${j(7)}, ${j(8)}
-      FROM json_each(${JSON.stringify(rows)})`,
-  ];
-  if (dkim.length)
-    statements.push(
-      sql`INSERT OR IGNORE INTO record_dkim_results (report_id, ordinal, idx, domain, selector, result, human_result)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(dkim)})`,
-    );
-  if (spf.length)
-    statements.push(
-      sql`INSERT OR IGNORE INTO record_spf_results (report_id, ordinal, idx, domain, scope, result, human_result)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${JSON.stringify(spf)})`,
-    );
-  if (overrides.length)
-    statements.push(
-      sql`INSERT OR IGNORE INTO record_policy_overrides (report_id, ordinal, idx, type, comment)
-        SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)} FROM json_each(${JSON.stringify(overrides)})`,
-    );
+      SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)}, ${j(6)}, ${j(7)}, ${j(8)} FROM json_each(${json})`);
+  }
+  for (const { json } of jsonSlices(dkim)) {
+    statements.push(sql`INSERT OR IGNORE INTO record_dkim_results (report_id, ordinal, idx, domain, selector, result, human_result)
+      SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${json})`);
+  }
+  for (const { json } of jsonSlices(spf)) {
+    statements.push(sql`INSERT OR IGNORE INTO record_spf_results (report_id, ordinal, idx, domain, scope, result, human_result)
+      SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)}, ${j(4)}, ${j(5)} FROM json_each(${json})`);
+  }
+  for (const { json } of jsonSlices(overrides)) {
+    statements.push(sql`INSERT OR IGNORE INTO record_policy_overrides (report_id, ordinal, idx, type, comment)
+      SELECT ${reportId}, ${j(0)}, ${j(1)}, ${j(2)}, ${j(3)} FROM json_each(${json})`);
+  }
   return statements;
 }
 
-/** Splits a parser batch so that no JSON parameter approaches D1's 2 MB string limit. */
-function* sizedSlices(records: AggregateRecord[]): Generator<[number, AggregateRecord[]]> {
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < records.length; i++) {
-    const size = JSON.stringify(records[i]).length;
-    if (i > start && bytes + size > JSON_PARAM_MAX) {
-      yield [start, records.slice(start, i)];
-      start = i;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  if (start < records.length) yield [start, records.slice(start)];
-}
-
-/** Tees the text through SHA-256 so the report's content hash is kept without a second read. */
+/** Tees text through SHA-256, so the report's content hash is kept without a second read. */
 async function* hashing(text: AsyncIterable<string>, digest: DigestStream): AsyncIterable<string> {
   const writer = digest.getWriter();
   const encoder = new TextEncoder();
@@ -187,24 +172,46 @@ async function* hashing(text: AsyncIterable<string>, digest: DigestStream): Asyn
   await writer.close();
 }
 
+async function contentHash(part: ReportPart): Promise<string> {
+  const digest = new crypto.DigestStream('SHA-256');
+  for await (const _ of hashing(part.text(), digest)) {
+    // hashing only
+  }
+  return hex(await digest.digest);
+}
+
 /**
  * Streams one aggregate report into D1 in bounded memory: the parser cuts the XML at `<record>`
  * boundaries, each batch of records lands together with the checkpoint in one D1 transaction, and
  * the roll-ups land together with `status = complete`, so a crash anywhere leaves a state that a
  * retry resumes from without loss or double counting.
  */
-export async function ingestAggregatePart(
-  d1: D1Database,
-  part: ReportPart,
-  inboundId: number,
-  budget: WorkBudget,
-): Promise<AggregateOutcome> {
+export async function ingestAggregatePart(d1: D1Database, part: ReportPart, inboundId: number, budget: WorkBudget): Promise<AggregateOutcome> {
   const db = database(d1);
   const header = await readHeader(part);
-  const claim = await claimReport(db, header, inboundId);
-  if ('duplicateOf' in claim) {
-    return { status: 'duplicate', id: claim.duplicateOf, report_id: header.report_id, domain: header.policy.domain };
+  const claim = await claimReport(d1, db, header, inboundId);
+  const ids = { report_id: header.report_id, domain: header.policy.domain };
+  switch (claim.kind) {
+    case 'busy':
+      return { status: 'wait', id: claim.id, records_ingested: claim.recordsIngested };
+    case 'mine': {
+      const row = await db.select().from(aggregateReports).where(eq(aggregateReports.id, claim.id)).get();
+      const warnings = row?.warnings ? (JSON.parse(row.warnings) as string[]) : [];
+      return { status: 'stored', id: claim.id, ...ids, records: row?.recordCount ?? 0, messages: row?.messageCount ?? 0, warnings };
+    }
+    case 'stored-elsewhere': {
+      // The key is the reporter's word; a copy with other content must not vanish silently.
+      const hash = await contentHash(part);
+      if (claim.contentSha256 && hash !== claim.contentSha256) {
+        const reason = `report ${header.report_id} from ${header.org_name} for ${header.policy.domain} was stored before with other content (report ${claim.id}); the first copy is kept and this one stays in R2`;
+        return { status: 'conflict', id: claim.id, ...ids, reason };
+      }
+      return { status: 'duplicate', id: claim.id, ...ids };
+    }
+    case 'ingest':
+      break;
   }
+
   const reportId = claim.id;
   const digest = new crypto.DigestStream('SHA-256');
   // Decoding warnings (invalid UTF-8, bytes after the gzip data) arrive here, not in the end event.
@@ -215,70 +222,59 @@ export async function ingestAggregatePart(
   });
   let ingested = claim.recordsIngested;
   try {
-    return await storeEvents();
+    for await (const event of events) {
+      if (event.type === 'records') {
+        if (budget.exhausted()) {
+          await events.return(undefined);
+          return { status: 'continue', id: reportId, records_ingested: ingested };
+        }
+        ingested = event.index + event.records.length;
+        const checkpoint = db.update(aggregateReports).set({ recordsIngested: ingested }).where(eq(aggregateReports.id, reportId));
+        await runBatch(d1, [checkpoint, ...insertRecordStatements(reportId, event.records, event.index)]);
+        budget.spendQuery();
+        budget.spendRecords(event.records.length);
+      } else if (event.type === 'end') {
+        const contentSha256 = hex(await digest.digest);
+        const warnings = [...new Set([...streamWarnings, ...event.warnings])];
+        const complete = db
+          .update(aggregateReports)
+          .set({
+            status: 'complete',
+            recordCount: event.recordCount,
+            messageCount: event.messageCount,
+            recordsIngested: event.recordCount,
+            warnings: warnings.length ? JSON.stringify(warnings) : null,
+            contentSha256,
+          })
+          .where(eq(aggregateReports.id, reportId));
+        // Roll-ups first: they only count a report whose status is still `ingesting`.
+        await runBatch(d1, [...aggregateRollupStatements(reportId), complete]);
+        budget.spendQuery();
+        return { status: 'stored', id: reportId, ...ids, records: event.recordCount, messages: event.messageCount, warnings };
+      }
+    }
   } catch (error) {
     // Not a report after all (truncated, bomb, broken XML): keep no half of it.
     if (error instanceof ReportRejection) await discardPartialReport(d1, reportId);
     throw error;
   }
-
-  async function storeEvents(): Promise<AggregateOutcome> {
-  for await (const event of events) {
-    if (event.type === 'records') {
-      if (budget.exhausted()) {
-        await events.return(undefined);
-        return { status: 'continue', id: reportId, records_ingested: ingested };
-      }
-      for (const [offset, slice] of sizedSlices(event.records)) {
-        const statements = insertRecordStatements(reportId, slice, event.index + offset);
-        ingested = event.index + offset + slice.length;
-        const checkpoint = db
-          .update(aggregateReports)
-          .set({ recordsIngested: ingested })
-          .where(eq(aggregateReports.id, reportId));
-        await runBatch(d1, [checkpoint, ...statements]);
-        budget.spendQuery();
-      }
-      budget.spendRecords(event.records.length);
-    } else if (event.type === 'end') {
-      const contentSha256 = hex(await digest.digest);
-      const warnings = [...new Set([...streamWarnings, ...event.warnings])];
-      const complete = db
-        .update(aggregateReports)
-        .set({
-          status: 'complete',
-          recordCount: event.recordCount,
-          messageCount: event.messageCount,
-          recordsIngested: event.recordCount,
-          warnings: warnings.length ? JSON.stringify(warnings) : null,
-          contentSha256,
-        })
-        .where(eq(aggregateReports.id, reportId));
-      // Roll-ups first: they only count a report whose status is still `ingesting`.
-      await runBatch(d1, [...aggregateRollupStatements(reportId), complete]);
-      budget.spendQuery();
-      return {
-        status: 'stored',
-        id: reportId,
-        report_id: header.report_id,
-        domain: header.policy.domain,
-        records: event.recordCount,
-        messages: event.messageCount,
-        warnings,
-      };
-    }
-  }
   throw new Error('aggregate report stream ended without an end event');
-  }
 }
 
-/** Removes a half-stored report whose later part proved not to be a report (e.g. truncated gzip). */
-export async function discardPartialReport(d1: D1Database, reportId: number): Promise<void> {
-  await runBatch(d1, [
+function recordDeletes(reportId: number) {
+  return [
     sql`DELETE FROM aggregate_records WHERE report_id = ${reportId}`,
     sql`DELETE FROM record_dkim_results WHERE report_id = ${reportId}`,
     sql`DELETE FROM record_spf_results WHERE report_id = ${reportId}`,
     sql`DELETE FROM record_policy_overrides WHERE report_id = ${reportId}`,
-    sql`DELETE FROM aggregate_reports WHERE id = ${reportId} AND status = 'ingesting'`,
-  ]);
+  ];
+}
+
+async function discardRecords(d1: D1Database, reportId: number): Promise<void> {
+  await runBatch(d1, recordDeletes(reportId));
+}
+
+/** Removes a half-stored report whose later part proved not to be a report (e.g. truncated gzip). */
+export async function discardPartialReport(d1: D1Database, reportId: number): Promise<void> {
+  await runBatch(d1, [...recordDeletes(reportId), sql`DELETE FROM aggregate_reports WHERE id = ${reportId} AND status = 'ingesting'`]);
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { database, type Database } from '../db/client';
 import { inboundMessages } from '../db/schema';
 import { ReportRejection } from '../reports/model';
@@ -9,8 +9,14 @@ import { countFailureReport, type FailureOutcome } from './persist-failure';
 import { storeTlsReport, type TlsOutcome } from './persist-tls';
 import { WorkBudget } from './work-budget';
 
-/** TLS reports are small JSON documents; anything larger is not one. */
-const MAX_TLS_JSON_CHARS = 16 * 1024 * 1024;
+/**
+ * TLS reports are small JSON documents (Google's: a few KB). The cap keeps the text, its parse and
+ * the JSON parameters for D1 a few MB next to the raw message, well inside 128 MB.
+ */
+const MAX_TLS_JSON_CHARS = 4 * 1024 * 1024;
+
+/** How long a delivery waits while another delivery of the same report is storing it. */
+export const WAIT_FOR_OTHER_DELIVERY_SECONDS = 60;
 
 export interface InboundSummary {
   aggregate: AggregateOutcome[];
@@ -21,7 +27,7 @@ export interface InboundSummary {
 
 export type ProcessResult =
   | { status: 'parsed' | 'duplicate' | 'rejected'; summary: InboundSummary | null; reason: string | null }
-  | { status: 'continue' }
+  | { status: 'continue'; delaySeconds: number }
   | { status: 'skipped'; reason: string };
 
 /** Thrown for failures worth retrying (R2 object missing, D1 busy, ...): the queue retries with backoff. */
@@ -40,6 +46,7 @@ async function collectText(part: ReportPart, warnings: string[]): Promise<string
   return text;
 }
 
+/** Settles the row, but only from `received`: a concurrent run that settled it first wins. */
 async function finish(
   db: Database,
   inboundId: number,
@@ -58,7 +65,7 @@ async function finish(
       lastError: null,
       updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%SZ','now'))`,
     })
-    .where(eq(inboundMessages.id, inboundId));
+    .where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.status, 'received')));
 }
 
 /**
@@ -90,7 +97,8 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
     try {
       if (part.kind === 'aggregate') {
         const outcome = await ingestAggregatePart(env.DB, part, inboundId, budget);
-        if (outcome.status === 'continue') return { status: 'continue' };
+        if (outcome.status === 'continue') return { status: 'continue', delaySeconds: 0 };
+        if (outcome.status === 'wait') return { status: 'continue', delaySeconds: WAIT_FOR_OTHER_DELIVERY_SECONDS };
         summary.aggregate.push(outcome);
       } else {
         const streamWarnings: string[] = [];
@@ -110,15 +118,19 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
     summary.failure.push(await countFailureReport(env.DB, facts, `${inbound.sha256}:${index}`, receivedDay));
   }
 
-  const outcomes = [...summary.aggregate, ...summary.smtp_tls, ...summary.failure];
+  // A failure report that names no domain cannot be counted: it stored nothing.
+  const outcomes = [...summary.aggregate, ...summary.smtp_tls, ...summary.failure].filter((o) => o.status !== 'uncountable');
+  const uncountable = summary.failure.find((o) => o.status === 'uncountable');
   const first = rejections[0];
-  if (outcomes.length === 0 && first) {
-    await finish(db, inboundId, 'rejected', first.message, first.code, summary);
-    return { status: 'rejected', summary, reason: first.message };
+  if (outcomes.length === 0 && (first || uncountable)) {
+    const reason = first?.message ?? (uncountable && 'reason' in uncountable ? uncountable.reason : 'nothing in it could be stored');
+    await finish(db, inboundId, 'rejected', reason, first?.code ?? 'uncountable-failure-report', summary);
+    return { status: 'rejected', summary, reason };
   }
-  if (outcomes.length > 0 && outcomes.every((o) => o.status === 'duplicate')) {
-    const reason = 'every report in it was stored before';
-    await finish(db, inboundId, 'duplicate', reason, 'duplicate-report', summary);
+  if (outcomes.length > 0 && outcomes.every((o) => o.status === 'duplicate' || o.status === 'conflict')) {
+    const conflict = summary.aggregate.find((o) => o.status === 'conflict');
+    const reason = conflict && 'reason' in conflict ? conflict.reason : 'every report in it was stored before';
+    await finish(db, inboundId, 'duplicate', reason, conflict ? 'conflicting-duplicate' : 'duplicate-report', summary);
     return { status: 'duplicate', summary, reason };
   }
   await finish(db, inboundId, 'parsed', null, null, summary);

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { inboundMessages } from '../db/schema';
 import type { IngestMessage } from './ingest-message';
@@ -18,10 +18,17 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+async function markAttempt(env: Env, inboundId: number, attempt: number) {
+  await database(env.DB)
+    .update(inboundMessages)
+    .set({ attempts: attempt, lastError: `attempt ${attempt} started and did not finish (the invocation may have run out of memory or CPU time)` })
+    .where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.status, 'received')));
+}
+
 async function addProcessingTime(env: Env, inboundId: number, ms: number) {
   await database(env.DB)
     .update(inboundMessages)
-    .set({ processingMs: sql`${inboundMessages.processingMs} + ${ms}` })
+    .set({ processingMs: sql`${inboundMessages.processingMs} + ${ms}`, lastError: null })
     .where(eq(inboundMessages.id, inboundId));
 }
 
@@ -49,10 +56,12 @@ export async function consumeIngestBatch(batch: MessageBatch<IngestMessage>, env
     }
     const started = Date.now();
     try {
+      // Written first, so that an attempt the runtime kills (memory, CPU) still leaves a reason.
+      await markAttempt(env, inboundId, message.attempts);
       const result = await processInbound(env, inboundId, budget);
       await addProcessingTime(env, inboundId, Date.now() - started);
       if (result.status === 'continue') {
-        await env.INGEST_QUEUE.send({ inboundId, continuation: true } satisfies IngestMessage);
+        await env.INGEST_QUEUE.send({ inboundId, continuation: true } satisfies IngestMessage, { delaySeconds: result.delaySeconds });
       }
       message.ack();
     } catch (error) {
@@ -79,7 +88,7 @@ export async function consumeDeadLetters(batch: MessageBatch<IngestMessage>, env
           reasonCode: 'retries-exhausted',
           updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%SZ','now'))`,
         })
-        .where(eq(inboundMessages.id, inboundId));
+        .where(and(eq(inboundMessages.id, inboundId), eq(inboundMessages.status, 'received')));
     }
     message.ack();
   }

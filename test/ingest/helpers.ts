@@ -1,6 +1,8 @@
-import { applyD1Migrations } from 'cloudflare:test';
+import { applyD1Migrations, createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
+import worker from '../../src/index';
+import type { IngestMessage } from '../../src/ingest/ingest-message';
 
 export { reportEmail, type Attachment } from '../../scripts/lib/report-email';
 
@@ -53,4 +55,46 @@ export async function inboundRow(id: number): Promise<InboundRow> {
 export async function latestInboundId(): Promise<number> {
   const row = await env.DB.prepare('SELECT max(id) AS id FROM inbound_messages').first<{ id: number }>();
   return row?.id ?? 0;
+}
+
+
+let messageSeq = 0;
+
+/** Runs the ingest consumer on one message, as the queue would deliver it. */
+export async function consume(inboundId: number, attempts = 1, queue = 'mailcheck-ingest') {
+  const batch = createMessageBatch<IngestMessage>(queue, [{ id: `m${++messageSeq}`, timestamp: new Date(), attempts, body: { inboundId } }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env);
+  return getQueueResult(batch, ctx);
+}
+
+/** Delivers until the inbound message leaves `received` (a long report takes several deliveries). */
+export async function settle(inboundId: number, maxRounds = 40): Promise<InboundRow> {
+  for (let round = 0; round < maxRounds; round++) {
+    const row = await inboundRow(inboundId);
+    if (row.status !== 'received') return row;
+    await consume(inboundId);
+  }
+  throw new Error(`inbound ${inboundId} did not settle`);
+}
+
+/** Hands raw bytes to the Worker's email() handler as Email Routing would. */
+export async function deliverEmail(raw: Uint8Array, environment: Env = env) {
+  const { message, rejections } = emailMessage(raw);
+  const ctx = createExecutionContext();
+  await worker.email(message, environment);
+  await waitOnExecutionContext(ctx);
+  return { inboundId: await latestInboundId(), rejections };
+}
+
+export async function scalar<T = number>(query: string, ...params: unknown[]): Promise<T> {
+  const row = await env.DB.prepare(query).bind(...params).first<{ v: T }>();
+  return row?.v as T;
+}
+
+/** Calls the HTTP API with an optional bearer token. */
+export async function api(path: string, init: RequestInit & { token?: string } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('Authorization', `Bearer ${init.token}`);
+  return worker.fetch(new Request(`http://mailcheck.test${path}`, { ...init, headers }), env, createExecutionContext());
 }

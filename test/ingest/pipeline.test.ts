@@ -1,53 +1,17 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
-import type { IngestMessage } from '../../src/ingest/ingest-message';
 import { rawKey } from '../../src/ingest/raw-store';
-import { emailMessage, inboundRow, latestInboundId, migrate, reportEmail, sample } from './helpers';
+import { deliverEmail, inboundRow, migrate, reportEmail, sample, scalar, settle } from './helpers';
 
 beforeAll(migrate);
-
-let messageSeq = 0;
-
-/** Runs the ingest consumer on one message, as the queue would deliver it. */
-async function consume(inboundId: number, attempts = 1, queue = 'mailcheck-ingest') {
-  const batch = createMessageBatch<IngestMessage>(queue, [
-    { id: `m${++messageSeq}`, timestamp: new Date(), attempts, body: { inboundId } },
-  ]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env);
-  return getQueueResult(batch, ctx);
-}
-
-/** Delivers until the inbound message leaves `received` (a long report takes several deliveries). */
-async function settle(inboundId: number, maxRounds = 20) {
-  for (let round = 0; round < maxRounds; round++) {
-    const row = await inboundRow(inboundId);
-    if (row.status !== 'received') return row;
-    await consume(inboundId);
-  }
-  throw new Error(`inbound ${inboundId} did not settle`);
-}
-
-async function deliverEmail(raw: Uint8Array, environment: Env = env) {
-  const { message, rejections } = emailMessage(raw);
-  const ctx = createExecutionContext();
-  await worker.email(message, environment);
-  await waitOnExecutionContext(ctx);
-  return { inboundId: await latestInboundId(), rejections };
-}
 
 async function reportsFor(reportId: string) {
   const { results } = await env.DB.prepare('SELECT * FROM aggregate_reports WHERE report_id = ? ORDER BY id')
     .bind(reportId)
     .all<{ id: number; org_name: string; domain: string; status: string; record_count: number; message_count: number; p: string }>();
   return results;
-}
-
-async function scalar<T = number>(query: string, ...params: unknown[]): Promise<T> {
-  const row = await env.DB.prepare(query).bind(...params).first<{ v: T }>();
-  return row?.v as T;
 }
 
 describe('email → R2 → queue → D1', () => {

@@ -1,52 +1,17 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { Gzip, Zip, ZipDeflate, gzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../src/index';
-import type { IngestMessage } from '../../src/ingest/ingest-message';
 import { processInbound } from '../../src/ingest/process-inbound';
 import { retryDelaySeconds } from '../../src/ingest/queue-consumer';
 import { rawKey } from '../../src/ingest/raw-store';
 import { requeueStalled } from '../../src/ingest/sweep-stalled';
 import { WorkBudget } from '../../src/ingest/work-budget';
-import { emailMessage, inboundRow, latestInboundId, migrate, reportEmail, sample } from './helpers';
+import { api, consume, deliverEmail, inboundRow, migrate, reportEmail, sample, scalar, settle } from './helpers';
 
 beforeAll(migrate);
 
-let messageSeq = 0;
-async function consume(inboundId: number, attempts = 1, queue = 'mailcheck-ingest') {
-  const batch = createMessageBatch<IngestMessage>(queue, [{ id: `r${++messageSeq}`, timestamp: new Date(), attempts, body: { inboundId } }]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env);
-  return getQueueResult(batch, ctx);
-}
-
-async function settle(inboundId: number, maxRounds = 40) {
-  for (let round = 0; round < maxRounds; round++) {
-    const row = await inboundRow(inboundId);
-    if (row.status !== 'received') return row;
-    await consume(inboundId);
-  }
-  throw new Error(`inbound ${inboundId} did not settle`);
-}
-
 async function deliver(raw: Uint8Array) {
-  const { message } = emailMessage(raw);
-  const ctx = createExecutionContext();
-  await worker.email(message, env);
-  await waitOnExecutionContext(ctx);
-  return latestInboundId();
-}
-
-async function api(path: string, init: RequestInit & { token?: string } = {}) {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set('Authorization', `Bearer ${init.token}`);
-  return worker.fetch(new Request(`http://mailcheck.test${path}`, { ...init, headers }), env, createExecutionContext());
-}
-
-async function scalar<T = number>(query: string, ...params: unknown[]): Promise<T> {
-  const row = await env.DB.prepare(query).bind(...params).first<{ v: T }>();
-  return row?.v as T;
+  return (await deliverEmail(raw)).inboundId;
 }
 
 /**
@@ -192,7 +157,7 @@ describe('large reports, bounded memory, checkpoints', () => {
     const { gz, messages } = generatedReportGz('resume-7500', records);
     const id = await deliver(reportEmail([{ filename: 'resume.xml.gz', contentType: 'application/gzip', bytes: gz }]));
     const small = { maxRecords: 3_000, maxQueries: 1_000, maxMillis: 600_000 };
-    expect(await processInbound(env, id, new WorkBudget(small))).toEqual({ status: 'continue' });
+    expect(await processInbound(env, id, new WorkBudget(small))).toEqual({ status: 'continue', delaySeconds: 0 });
     const checkpoint = await scalar<number>("SELECT records_ingested AS v FROM aggregate_reports WHERE report_id = 'resume-7500'");
     expect(checkpoint).toBeGreaterThanOrEqual(3_000);
     expect(checkpoint).toBeLessThan(records);
@@ -295,7 +260,9 @@ describe('HTTP upload and read API', () => {
     expect(page2.records[0]!.ordinal).toBe(100);
     expect((await api('/api/reports/999999', { token: 'test-admin-token' })).status).toBe(404);
 
-    const stats = (await (await api('/api/stats/daily?domain=example.com', { token: 'test-admin-token' })).json()) as { days: { messages: number }[] };
-    expect(stats.days.reduce((n, d) => n + d.messages, 0)).toBeGreaterThanOrEqual(2286);
+    // The report covers 2024-03-31T15:00Z to 2024-04-01T15:00Z: it counts once, on its midpoint's day.
+    const stats = (await (await api('/api/stats/daily?domain=example.com&since=2024-04-01&until=2024-04-01', { token: 'test-admin-token' })).json()) as { days: { day: string; messages: number; reports: number }[] };
+    expect(stats.days.reduce((n, d) => n + d.messages, 0)).toBe(2286);
+    expect(stats.days.every((d) => d.day === '2024-04-01' && d.reports === 1)).toBe(true);
   });
 });

@@ -20,10 +20,10 @@ export type Fragment =
     };
 
 /**
- * Records are ~500 characters, headers ~1,000; no real one comes near this. A larger one is garbage
- * or an attack, and the cap bounds both memory and the rescans of an unfinished tag.
+ * Records are ~500 characters, headers ~1,000; no real one comes near 256 Ki. A larger one is garbage
+ * or an attack, and the cap bounds memory, D1 row parameters (a record stays far below 2 MB as JSON) and the rescans of an unfinished tag.
  */
-export const MAX_FRAGMENT_CHARS = 1024 * 1024;
+export const MAX_FRAGMENT_CHARS = 256 * 1024;
 
 const RECORD_START = /<(?:[A-Za-z_][\w.-]*:)?record(?:\s[^<>]*)?\/?>/y;
 const RECORD_END = /<\/(?:[A-Za-z_][\w.-]*:)?record\s*>/y;

@@ -1,0 +1,177 @@
+/**
+ * Shared input handling for the admin API: JSON bodies checked with zod and answered with 400
+ * problems that name the field, path ids, list queries (search, pagination) and domain names.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { readPage, type Page } from '../pagination';
+import { problem } from '../problem';
+
+export interface FieldError {
+  /** Dotted path of the field (`group_ids.2`), or `(body)` for the body as a whole. */
+  path: string;
+  message: string;
+}
+
+/** 400 with `detail` naming every failing field and `errors: [{path, message}]` for scripts. */
+export function invalid(c: Context, errors: FieldError[]) {
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return problem(c, 400, 'Bad Request', detail, { errors });
+}
+
+/** 404 for an id named in the body (`user_id`, `group_ids.1`): unknown ids are 404 everywhere. */
+export function unknownReference(c: Context, path: string, message: string) {
+  return problem(c, 404, 'Not Found', `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+export function notFound(c: Context, what: string) {
+  return problem(c, 404, 'Not Found', `No ${what}.`);
+}
+
+export function conflict(c: Context, detail: string) {
+  return problem(c, 409, 'Conflict', detail);
+}
+
+function issueErrors(issue: z.core.$ZodIssue): FieldError[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a known field' }));
+  }
+  const path = issue.path.length ? issue.path.map(String).join('.') : '(body)';
+  const message = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? 'is required' : issue.message;
+  return [{ path, message }];
+}
+
+export function zodErrors(error: z.ZodError): FieldError[] {
+  return error.issues.flatMap(issueErrors);
+}
+
+/**
+ * The request's JSON body checked against `schema`: `{ data }`, or `{ response }` (a 400 problem)
+ * for a body that is missing, not JSON or not valid.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<{ data: z.output<S> } | { response: Response }> {
+  const text = await c.req.text();
+  if (text.trim() === '') return { response: invalid(c, [{ path: '(body)', message: 'a JSON object is required' }]) };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { response: invalid(c, [{ path: '(body)', message: 'is not valid JSON' }]) };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return { response: invalid(c, zodErrors(parsed.error)) };
+  return { data: parsed.data };
+}
+
+/** A numeric path parameter (the routes only match digits); null when too large to be an id. */
+export function idParam(c: Context, name: string): number | null {
+  const value = Number(c.req.param(name));
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** Longest accepted `?search=` term. */
+export const MAX_SEARCH = 200;
+
+export interface ListQuery {
+  page: Page;
+  /** Lower-cased search term, or null. */
+  search: string | null;
+}
+
+/** `?limit=&cursor=&search=`: a 400 problem when any is malformed. */
+export function readList(c: Context): ListQuery | { response: Response } {
+  const page = readPage(c);
+  if (typeof page === 'string') {
+    const path = page.startsWith('limit') ? 'limit' : 'cursor';
+    return { response: invalid(c, [{ path, message: page.slice(path.length + 1) }]) };
+  }
+  const search = c.req.query('search')?.trim() ?? '';
+  if (search.length > MAX_SEARCH) return { response: invalid(c, [{ path: 'search', message: `is limited to ${MAX_SEARCH} characters` }]) };
+  return { page, search: search === '' ? null : search };
+}
+
+/**
+ * Case-insensitive substring match. instr() rather than LIKE: D1 limits LIKE patterns to 50 bytes
+ * and LIKE would need `%` and `_` escaped. SQLite's lower() folds ASCII only, so both sides use it.
+ */
+export function contains(columns: (AnySQLiteColumn | SQL)[], term: string): SQL {
+  const parts = columns.map((column) => sql`instr(lower(${column}), lower(${term})) > 0`);
+  return sql`(${sql.join(parts, sql` OR `)})`;
+}
+
+/** An optional positive integer query parameter (`?group_id=`): undefined when absent. */
+export function intQuery(c: Context, name: string): number | undefined | { response: Response } {
+  const text = c.req.query(name);
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) return { response: invalid(c, [{ path: name, message: 'must be a positive integer' }]) };
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas
+
+export const emailField = z.string().trim().toLowerCase().max(254, 'is longer than 254 characters').pipe(z.email('is not an email address'));
+
+/** A person's display name; null or "" clears it. */
+export const personNameField = z
+  .string()
+  .trim()
+  .max(200, 'is longer than 200 characters')
+  .nullable()
+  .transform((name) => (name ? name : null));
+
+export const groupNameField = z.string().trim().min(1, 'must not be empty').max(100, 'is longer than 100 characters');
+
+export const roleField = z.enum(['admin', 'member'], 'must be "admin" or "member"');
+
+export const idField = z.number('must be a number').int('must be an integer').positive('must be a positive integer').max(Number.MAX_SAFE_INTEGER);
+
+/** Characters that would make the URL parser read something other than a host name. */
+const NOT_HOSTNAME = /[\s/\\?#@:%[\]<>^|"'`{}]/;
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A domain as stored: trimmed, lower-case, one trailing dot dropped, internationalised names as
+ * A-labels (xn--); then letter-digit-hyphen labels of 1..63 characters, at least two of them, at
+ * most 253 characters, and not an IP address.
+ */
+export function normaliseDomain(input: string): { name: string } | { error: string } {
+  let name = input.trim().toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  if (name === '') return { error: 'is empty' };
+  if (NOT_HOSTNAME.test(name)) return { error: 'may only contain letters, digits, hyphens and dots' };
+  if (/[^\x00-\x7f]/.test(name)) {
+    try {
+      name = new URL(`http://${name}/`).hostname;
+    } catch {
+      return { error: 'is not a valid internationalised domain name' };
+    }
+  }
+  if (name.length > 253) return { error: 'is longer than 253 characters' };
+  const labels = name.split('.');
+  if (labels.length < 2) return { error: 'needs at least two labels, like example.org' };
+  for (const label of labels) {
+    if (label === '') return { error: 'has an empty label (two dots in a row, or a leading dot)' };
+    if (label.length > 63) return { error: `has a label longer than 63 characters` };
+    if (!LABEL.test(label)) return { error: `has the label "${label}", which is not letters, digits and inner hyphens` };
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return { error: 'is an IP address, not a domain' };
+  return { name };
+}
+
+export const domainNameField = z.string('must be a string').transform((value, ctx) => {
+  const result = normaliseDomain(value);
+  if ('error' in result) {
+    ctx.addIssue({ code: 'custom', message: result.error });
+    return z.NEVER;
+  }
+  return result.name;
+});
+
+/** SQLite's ISO timestamps, as the schema's defaults write them: no milliseconds. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
