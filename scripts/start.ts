@@ -104,6 +104,18 @@ async function ingestSamples(adminToken: string, ingestToken: string): Promise<v
   }
 }
 
+const DEV_ADMIN = 'admin@localhost';
+
+/** The administrator to sign in as locally; created through the admin API with the bootstrap token. */
+async function ensureDevAdmin(adminToken: string) {
+  const response = await fetch(`${BASE}/api/admin/users`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: DEV_ADMIN, name: 'Local administrator', role: 'admin' }),
+  });
+  if (!response.ok && response.status !== 409) throw new Error(`could not create ${DEV_ADMIN}: ${response.status} ${await response.text()}`);
+}
+
 async function summary(adminToken: string) {
   const headers = { Authorization: `Bearer ${adminToken}` };
   const inbound = (await (await fetch(`${BASE}/api/inbound?limit=500`, { headers })).json()) as { items: { status: string }[] };
@@ -139,11 +151,15 @@ async function main() {
     console.log('ingesting the sample reports through the pipeline…');
     await ingestSamples(adminToken, ingestToken);
   }
+  await ensureDevAdmin(adminToken);
   await summary(adminToken);
   console.log(`
 MailCheck Edge is running at ${BASE}
 
-  Sign in to the API with the development admin token from ${DEV_VARS}:
+  Sign in (development only) as ${DEV_ADMIN}: ${BASE}/auth/dev-sign-in?email=${DEV_ADMIN}
+  then browse ${BASE}/api/me and ${BASE}/api/reports.
+
+  Or use the bootstrap admin token from ${DEV_VARS}:
     export MAILCHECK_TOKEN=${adminToken}
     curl -H "Authorization: Bearer $MAILCHECK_TOKEN" ${BASE}/api/reports
     curl -H "Authorization: Bearer $MAILCHECK_TOKEN" ${BASE}/api/inbound

@@ -7,6 +7,7 @@ import { devSignInRoutes } from '../auth/dev-sign-in';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
 import { inboundRoutes } from './inbound-routes';
+import { meRoutes } from './me-routes';
 import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { problem } from './problem';
@@ -43,6 +44,7 @@ export const app = new Hono<AppEnv>()
   .route('/api', uploadRoutes)
   .route('/api', reportRoutes)
   .route('/api', inboundRoutes)
+  .route('/api', meRoutes)
   .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {

@@ -9,6 +9,11 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 
+/** An integer parameter: D1 binds JS numbers as REAL, which json_object() would write as `5.0`. */
+export function int(value: number): SQL {
+  return sql`CAST(${value} AS INTEGER)`;
+}
+
 /** Something runBatch accepts. */
 export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
 
@@ -22,7 +27,9 @@ export interface AuditSubject {
 }
 
 function insertAudit(subject: AuditSubject, before: SQL, after: SQL, condition: SQL): SQL {
-  const entityId = subject.entityId === null ? sql`NULL` : sql`CAST(${subject.entityId} AS TEXT)`;
+  // D1 binds every JS number as REAL (CAST(5 AS TEXT) would be '5.0'): ids go in as text.
+  const id = subject.entityId;
+  const entityId = id === null ? sql`NULL` : typeof id === 'number' ? sql`${String(id)}` : sql`CAST(${id} AS TEXT)`;
   return sql`INSERT INTO audit_log (actor, action, entity, entity_id, before, after)
     SELECT ${subject.actor}, ${subject.action}, ${subject.entity}, ${entityId}, ${before}, ${after}
     WHERE ${condition}`;
@@ -38,9 +45,10 @@ export function auditedCreate(subject: AuditSubject, changes: Statement[], snaps
  * `after` is filled in. The last statement of `changes` must be the UPDATE of the audited row: its
  * change count guards the `after` statement (no row, no audit).
  */
-export function auditedUpdate(subject: AuditSubject, changes: Statement[], snapshot: SQL): Statement[] {
+export function auditedUpdate(subject: AuditSubject, changes: Statement[], snapshot: SQL, when?: SQL): Statement[] {
   return [
-    insertAudit(subject, snapshot, sql`NULL`, sql`${snapshot} IS NOT NULL`),
+    // `when` must hold exactly when the UPDATE will change the row (default: the row exists).
+    insertAudit(subject, snapshot, sql`NULL`, when ?? sql`${snapshot} IS NOT NULL`),
     ...changes,
     // One D1 batch is one serialised transaction: the newest audit row is the one written above.
     sql`UPDATE audit_log SET after = ${snapshot} WHERE id = (SELECT max(id) FROM audit_log) AND changes() > 0`,

@@ -14,6 +14,8 @@ export interface CsvRow {
   domain: string;
   /** Group name as written (trimmed), or null for none. */
   group: string | null;
+  /** The line as sent, for a row error found later (an unknown group). */
+  value: string;
 }
 
 export interface CsvProblem {
@@ -96,7 +98,7 @@ export function parseDomainCsv(text: string, maxRows = MAX_CSV_ROWS): CsvResult 
       invalid.push({ line, value, reason: `domain ${domain.error}` });
       continue;
     }
-    rows.push({ line, domain: domain.name, group: fields[1] ? fields[1] : null });
+    rows.push({ line, domain: domain.name, group: fields[1] ? fields[1] : null, value });
   }
   return { rows, invalid };
 }

@@ -7,7 +7,7 @@ import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groups } from '../../db/schema/index';
 import { pageOf } from '../pagination';
 import { problem } from '../problem';
-import { auditedCreate, auditedDelete, domainSnapshot, isUniqueViolation, type Statement } from './audit-log';
+import { auditedCreate, auditedDelete, domainSnapshot, int, isUniqueViolation, type Statement } from './audit-log';
 import { MAX_CSV_ROWS, parseDomainCsv, type CsvProblem } from './domain-csv';
 import {
   conflict,
@@ -136,7 +136,9 @@ export const domainRoutes = new Hono<AppEnv>()
     const invalid: CsvProblem[] = [...parsed.invalid];
 
     // Group names are matched ignoring case; a group that does not exist makes its row an error.
-    const wanted = [...new Set(parsed.rows.flatMap((r) => (r.group ? [r.group.toLowerCase()] : [])))];
+    // No group name is longer than 100 characters, so longer ones need not be looked up (and the
+    // lookup's JSON parameter stays small: at most 1,000 names of 100 characters).
+    const wanted = [...new Set(parsed.rows.flatMap((r) => (r.group && r.group.length <= 100 ? [r.group.toLowerCase()] : [])))];
     const groupIds = new Map<string, number>();
     for (const names of chunks(wanted)) {
       const found = await db
@@ -153,7 +155,7 @@ export const domainRoutes = new Hono<AppEnv>()
       if (row.group) {
         groupId = groupIds.get(row.group.toLowerCase());
         if (groupId === undefined) {
-          invalid.push({ line: row.line, value: row.group, reason: `no group named "${row.group}"` });
+          invalid.push({ line: row.line, value: row.value, reason: `no group named "${row.group}"` });
           continue;
         }
       }
@@ -188,12 +190,12 @@ export const domainRoutes = new Hono<AppEnv>()
           WHERE true ON CONFLICT DO NOTHING RETURNING group_id`,
       ),
       sql`UPDATE audit_log SET after = json_object(
-          'rows', ${parsed.rows.length + parsed.invalid.length},
-          'domains', ${names.length},
+          'rows', ${int(parsed.rows.length + parsed.invalid.length)},
+          'domains', ${int(names.length)},
           'added', (SELECT count(*) FROM domains WHERE id > json_extract(audit_log.after, '$.domain_id_before')),
-          'existing', ${names.length} - (SELECT count(*) FROM domains WHERE id > json_extract(audit_log.after, '$.domain_id_before')),
+          'existing', ${int(names.length)} - (SELECT count(*) FROM domains WHERE id > json_extract(audit_log.after, '$.domain_id_before')),
           'linked', (SELECT count(*) FROM group_domains WHERE rowid > json_extract(audit_log.after, '$.link_rowid_before')),
-          'invalid', ${invalid.length},
+          'invalid', ${int(invalid.length)},
           'added_domains', json((SELECT json_group_array(name) FROM (SELECT name FROM domains
             WHERE id > json_extract(audit_log.after, '$.domain_id_before') ORDER BY id LIMIT 100))))
         WHERE id = (SELECT max(id) FROM audit_log)`,

@@ -4,13 +4,13 @@ import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groups } from '../../db/schema/index';
-import { auditIfChanged } from './audit-log';
+import { auditIfChanged, int } from './audit-log';
 import { idParam, notFound } from './validation';
 
 /** The link as the audit log shows it. */
 function link(groupId: number, domainId: number) {
-  return sql`json_object('group_id', ${groupId}, 'group', (SELECT name FROM groups WHERE id = ${groupId}),
-    'domain_id', ${domainId}, 'domain', (SELECT name FROM domains WHERE id = ${domainId}))`;
+  return sql`json_object('group_id', ${int(groupId)}, 'group', (SELECT name FROM groups WHERE id = ${groupId}),
+    'domain_id', ${int(domainId)}, 'domain', (SELECT name FROM domains WHERE id = ${domainId}))`;
 }
 
 /**
@@ -29,7 +29,7 @@ export const groupDomainRoutes = new Hono<AppEnv>()
     const subject = { actor: c.get('principal').actor, action: 'group.link_domain', entity: 'group' as const, entityId: group.id };
     const [inserted] = await runBatch(c.env.DB, [
       sql`INSERT INTO group_domains (group_id, domain_id)
-        SELECT ${group.id}, ${domain.id}
+        SELECT ${int(group.id)}, ${int(domain.id)}
         WHERE EXISTS (SELECT 1 FROM groups WHERE id = ${group.id}) AND EXISTS (SELECT 1 FROM domains WHERE id = ${domain.id})
         ON CONFLICT DO NOTHING`,
       auditIfChanged(subject, null, link(group.id, domain.id)),

@@ -1,5 +1,22 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../auth/authenticate';
+import { auditRoutes } from './audit';
+import { domainRoutes } from './domains';
+import { groupDomainRoutes } from './group-domains';
+import { groupRoutes } from './groups';
+import { membershipRoutes } from './memberships';
+import { tokenRoutes } from './tokens';
+import { userRoutes } from './users';
 
-/** /api/admin: users, groups, memberships, domains, tokens, audit log. */
-export const adminRoutes = new Hono<AppEnv>();
+/**
+ * /api/admin: users, groups, memberships, domains, tokens, audit log. Authentication has already run
+ * (app.ts); every route here also requires the `admin` scope. docs/admin-api.md describes them.
+ */
+export const adminRoutes = new Hono<AppEnv>()
+  .route('/', userRoutes)
+  .route('/', groupRoutes)
+  .route('/', membershipRoutes)
+  .route('/', domainRoutes)
+  .route('/', groupDomainRoutes)
+  .route('/', tokenRoutes)
+  .route('/', auditRoutes);

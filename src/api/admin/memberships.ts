@@ -4,13 +4,13 @@ import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { groupMembers, groups, users } from '../../db/schema/index';
-import { auditIfChanged } from './audit-log';
+import { auditIfChanged, int } from './audit-log';
 import { idParam, notFound } from './validation';
 
 /** The membership as the audit log shows it. */
 function membership(groupId: number, userId: number) {
-  return sql`json_object('group_id', ${groupId}, 'group', (SELECT name FROM groups WHERE id = ${groupId}),
-    'user_id', ${userId}, 'email', (SELECT email FROM users WHERE id = ${userId}))`;
+  return sql`json_object('group_id', ${int(groupId)}, 'group', (SELECT name FROM groups WHERE id = ${groupId}),
+    'user_id', ${int(userId)}, 'email', (SELECT email FROM users WHERE id = ${userId}))`;
 }
 
 /**
@@ -30,7 +30,7 @@ export const membershipRoutes = new Hono<AppEnv>()
     const [inserted] = await runBatch(c.env.DB, [
       // Guarded again inside the transaction, in case either was deleted since the checks above.
       sql`INSERT INTO group_members (group_id, user_id)
-        SELECT ${group.id}, ${user.id}
+        SELECT ${int(group.id)}, ${int(user.id)}
         WHERE EXISTS (SELECT 1 FROM groups WHERE id = ${group.id}) AND EXISTS (SELECT 1 FROM users WHERE id = ${user.id})
         ON CONFLICT DO NOTHING`,
       auditIfChanged(subject, null, membership(group.id, user.id)),

@@ -80,13 +80,18 @@ export interface ListQuery {
   search: string | null;
 }
 
+/** `?limit=&cursor=`: a 400 problem naming the parameter when either is malformed. */
+export function readPaging(c: Context): Page | { response: Response } {
+  const page = readPage(c);
+  if (typeof page !== 'string') return page;
+  const path = page.startsWith('limit') ? 'limit' : 'cursor';
+  return { response: invalid(c, [{ path, message: page.slice(path.length + 1) }]) };
+}
+
 /** `?limit=&cursor=&search=`: a 400 problem when any is malformed. */
 export function readList(c: Context): ListQuery | { response: Response } {
-  const page = readPage(c);
-  if (typeof page === 'string') {
-    const path = page.startsWith('limit') ? 'limit' : 'cursor';
-    return { response: invalid(c, [{ path, message: page.slice(path.length + 1) }]) };
-  }
+  const page = readPaging(c);
+  if ('response' in page) return page;
   const search = c.req.query('search')?.trim() ?? '';
   if (search.length > MAX_SEARCH) return { response: invalid(c, [{ path: 'search', message: `is limited to ${MAX_SEARCH} characters` }]) };
   return { page, search: search === '' ? null : search };
