@@ -5,13 +5,15 @@
  *   BENCH_RECORDS=100000     records in the throughput report
  *   BENCH_ROUNDS=3           floor/parse rounds (alternating; the best of each is kept)
  *   BENCH_MEMORY_MB=1,50,200 XML sizes for the memory part
+ *   BENCH_MEMORY_NODE_FLAGS  extra node flags for the memory children (e.g. --max-semi-space-size=1)
  *   BENCH_SKIP_E2E=1         skip the Worker; BENCH_E2E_MODE=dev forces `wrangler dev`
+ *   BENCH_E2E_TIMEOUT_MS     give up on the Worker after this long (default 20 min)
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { endToEnd, type EndToEndResult } from './e2e';
 import { gzipReport } from './generate-report';
-import { measureMemory } from './memory';
+import { MEMORY_NODE_FLAGS, measureMemory } from './memory';
 import type { MemoryResult } from './memory-child';
 import { floorParse, pipelineParse, type ParseRun } from './parse-pipeline';
 
@@ -114,7 +116,8 @@ async function main() {
   }
   const first = memory[0];
   if (first) {
-    lines.push(`memory (peak RSS of a fresh Node process holding the gzip and running the parse pipeline over it)`);
+    const flags = MEMORY_NODE_FLAGS.length ? `; node ${MEMORY_NODE_FLAGS.join(' ')}` : '';
+    lines.push(`memory (peak RSS of a fresh Node process holding the gzip and running the parse pipeline over it${flags})`);
     for (const m of memory) {
       const label = `${m.xmlMB} MB XML`.padEnd(11);
       const peak = m.peakMaxRssKB / 1024;

@@ -8,10 +8,13 @@ import type { MemoryResult } from './memory-child';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
+/** Extra Node/V8 flags for the children, e.g. `--max-semi-space-size=1` to see the young generation's share. */
+export const MEMORY_NODE_FLAGS = (process.env.BENCH_MEMORY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 export function measureMemory(xmlMB: number): Promise<MemoryResult> {
   return new Promise((resolveResult, reject) => {
     // The same Node, with tsx as a loader: no npx, no second tsx process between us and the child.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/memory-child.ts', String(xmlMB)], {
+    const child = spawn(process.execPath, [...MEMORY_NODE_FLAGS, '--import', 'tsx', 'bench/memory-child.ts', String(xmlMB)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

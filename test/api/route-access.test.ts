@@ -1,0 +1,210 @@
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { app } from '../../src/api/app';
+import worker from '../../src/index';
+import { deliverEmail, migrate, reportEmail, sample, settle } from '../ingest/helpers';
+
+/**
+ * Every route the app registers, checked against who may call it. A route added without an entry in
+ * ROUTES fails the first test, so nothing ships unprotected by accident.
+ */
+type Kind =
+  | 'public' // no credential needed
+  | 'self' // any signed-in principal
+  | 'domain' // domain data: members see their groups' domains only, 404 for others
+  | 'domain-list' // a list of domain data: members see only their groups' rows
+  | 'ingest' // needs the ingest scope
+  | 'admin'; // administrators only
+
+interface Ids {
+  ownReport: number;
+  ownDomain: string;
+  spareUser: number;
+  spareGroup: number;
+  spareDomain: number;
+  spareToken: number;
+  ownGroup: number;
+  memberUser: number;
+  ownDomainId: number;
+  /** Not in the own group: removing them from it is a no-op that must still answer 204. */
+  otherUser: number;
+  otherDomainId: number;
+  inbound: number;
+}
+
+interface Example {
+  kind: Kind;
+  request: (ids: Ids) => { path: string; body?: unknown; contentType?: string };
+  /** Status an administrator gets. */
+  adminStatus: number;
+}
+
+const ROUTES: Record<string, Example> = {
+  'GET /health': { kind: 'public', request: () => ({ path: '/health' }), adminStatus: 200 },
+  'GET /auth/dev-sign-in': { kind: 'public', request: () => ({ path: '/auth/dev-sign-in?email=a@b.example' }), adminStatus: 404 },
+  'GET /auth/dev-sign-out': { kind: 'public', request: () => ({ path: '/auth/dev-sign-out' }), adminStatus: 200 },
+  'GET /api/me': { kind: 'self', request: () => ({ path: '/api/me' }), adminStatus: 200 },
+  'POST /api/reports': { kind: 'ingest', request: () => ({ path: '/api/reports', body: '<feedback/>', contentType: 'text/xml' }), adminStatus: 202 },
+  'GET /api/reports': { kind: 'domain-list', request: () => ({ path: '/api/reports' }), adminStatus: 200 },
+  'GET /api/reports/:id{[0-9]+}': { kind: 'domain', request: (ids) => ({ path: `/api/reports/${ids.ownReport}` }), adminStatus: 200 },
+  'GET /api/tls-reports': { kind: 'domain-list', request: () => ({ path: '/api/tls-reports' }), adminStatus: 200 },
+  'GET /api/stats/daily': { kind: 'domain', request: (ids) => ({ path: `/api/stats/daily?domain=${ids.ownDomain}` }), adminStatus: 200 },
+  'GET /api/inbound': { kind: 'admin', request: () => ({ path: '/api/inbound' }), adminStatus: 200 },
+  'GET /api/inbound/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/inbound/${ids.inbound}` }), adminStatus: 200 },
+  'POST /api/admin/replay': { kind: 'admin', request: (ids) => ({ path: '/api/admin/replay', body: { ids: [ids.inbound] } }), adminStatus: 202 },
+  'GET /api/admin/users': { kind: 'admin', request: () => ({ path: '/api/admin/users' }), adminStatus: 200 },
+  'POST /api/admin/users': { kind: 'admin', request: () => ({ path: '/api/admin/users', body: { email: 'route-new@agency.example' } }), adminStatus: 201 },
+  'GET /api/admin/users/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/users/${ids.memberUser}` }), adminStatus: 200 },
+  'PATCH /api/admin/users/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/users/${ids.spareUser}`, body: { name: 'Renamed' } }), adminStatus: 200 },
+  'DELETE /api/admin/users/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/users/${ids.spareUser}` }), adminStatus: 204 },
+  'GET /api/admin/groups': { kind: 'admin', request: () => ({ path: '/api/admin/groups' }), adminStatus: 200 },
+  'POST /api/admin/groups': { kind: 'admin', request: () => ({ path: '/api/admin/groups', body: { name: 'Route test new group' } }), adminStatus: 201 },
+  'GET /api/admin/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}` }), adminStatus: 200 },
+  'PATCH /api/admin/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.spareGroup}`, body: { name: 'Route test renamed' } }), adminStatus: 200 },
+  'DELETE /api/admin/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.spareGroup}` }), adminStatus: 204 },
+  'PUT /api/admin/groups/:id{[0-9]+}/members/:userId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/members/${ids.memberUser}` }), adminStatus: 204 },
+  'DELETE /api/admin/groups/:id{[0-9]+}/members/:userId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/members/${ids.otherUser}` }), adminStatus: 204 },
+  'GET /api/admin/domains': { kind: 'admin', request: () => ({ path: '/api/admin/domains' }), adminStatus: 200 },
+  'POST /api/admin/domains': { kind: 'admin', request: () => ({ path: '/api/admin/domains', body: { name: 'route-new.example' } }), adminStatus: 201 },
+  'POST /api/admin/domains/bulk': { kind: 'admin', request: () => ({ path: '/api/admin/domains/bulk', body: 'bulk-one.example\nbulk-two.example\n', contentType: 'text/csv' }), adminStatus: 200 },
+  'GET /api/admin/domains/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/domains/${ids.ownDomainId}` }), adminStatus: 200 },
+  'DELETE /api/admin/domains/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/domains/${ids.spareDomain}` }), adminStatus: 204 },
+  'PUT /api/admin/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/domains/${ids.ownDomainId}` }), adminStatus: 204 },
+  'DELETE /api/admin/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/domains/${ids.otherDomainId}` }), adminStatus: 204 },
+  'GET /api/admin/tokens': { kind: 'admin', request: () => ({ path: '/api/admin/tokens' }), adminStatus: 200 },
+  'POST /api/admin/tokens': { kind: 'admin', request: () => ({ path: '/api/admin/tokens', body: { name: 'route test', scopes: ['read'] } }), adminStatus: 201 },
+  'GET /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 200 },
+  'DELETE /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 204 },
+  'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
+};
+
+let addressCounter = 0;
+/** A fresh client address per failing call, so the failed-authentication rate limit stays out of the way. */
+const freshAddress = () => `198.18.${Math.floor(++addressCounter / 250)}.${addressCounter % 250}`;
+
+async function send(method: string, example: Example, ids: Ids, token: string | null) {
+  const { path, body, contentType } = example.request(ids);
+  const headers = new Headers({ 'CF-Connecting-IP': freshAddress() });
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  let payload: string | undefined;
+  if (body !== undefined) {
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+    headers.set('Content-Type', contentType ?? 'application/json');
+  }
+  const response = await worker.fetch(new Request(`https://mailcheck.test${path}`, { method, headers, body: payload }), env, createExecutionContext());
+  return { status: response.status, text: await response.text() };
+}
+
+async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await worker.fetch(
+    new Request(`https://mailcheck.test${path}`, {
+      method,
+      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json', 'CF-Connecting-IP': '192.0.2.250' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    env,
+    createExecutionContext(),
+  );
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (response.status === 204 ? null : await response.json()) as T;
+}
+
+const tokens = { member: '', otherMember: '', revoked: '', expired: '', admin: '' };
+let ids: Ids;
+
+beforeAll(async () => {
+  await migrate();
+  // The data: an aggregate report and a TLS report for example.com (owned by group "Own"), none for "Other".
+  const report = await deliverEmail(reportEmail([{ filename: 'r.xml', contentType: 'text/xml', bytes: sample('extract_report/nice-input.xml') }]));
+  await settle(report.inboundId);
+  const tls = await deliverEmail(reportEmail([{ filename: 'rfc8460.json', contentType: 'application/json', bytes: sample('smtp_tls/rfc8460.json') }]));
+  await settle(tls.inboundId);
+  const ownReport = (await env.DB.prepare("SELECT id FROM aggregate_reports WHERE domain = 'example.com'").first<{ id: number }>())!.id;
+
+  type Created = { id: number };
+  const ownGroup = await admin<Created>('POST', '/api/admin/groups', { name: 'Own agency' });
+  const otherGroup = await admin<Created>('POST', '/api/admin/groups', { name: 'Other agency' });
+  const spareGroup = await admin<Created>('POST', '/api/admin/groups', { name: 'Spare agency' });
+  const ownDomain = await admin<Created>('POST', '/api/admin/domains', { name: 'example.com', group_ids: [ownGroup.id] });
+  await admin('POST', '/api/admin/domains', { name: 'company-y.example', group_ids: [ownGroup.id] });
+  const otherDomain = await admin<Created>('POST', '/api/admin/domains', { name: 'other-agency.example', group_ids: [otherGroup.id] });
+  const spareDomain = await admin<Created>('POST', '/api/admin/domains', { name: 'spare.example' });
+  const member = await admin<Created>('POST', '/api/admin/users', { email: 'member@own.example', role: 'member' });
+  const otherMember = await admin<Created>('POST', '/api/admin/users', { email: 'member@other.example', role: 'member' });
+  const spareUser = await admin<Created>('POST', '/api/admin/users', { email: 'spare@own.example' });
+  await admin('PUT', `/api/admin/groups/${ownGroup.id}/members/${member.id}`);
+  await admin('PUT', `/api/admin/groups/${otherGroup.id}/members/${otherMember.id}`);
+
+  type Token = { id: number; token: string };
+  tokens.member = (await admin<Token>('POST', '/api/admin/tokens', { name: 'member', scopes: ['read'], user_id: member.id })).token;
+  tokens.otherMember = (await admin<Token>('POST', '/api/admin/tokens', { name: 'other', scopes: ['read'], user_id: otherMember.id })).token;
+  tokens.admin = (await admin<Token>('POST', '/api/admin/tokens', { name: 'service admin', scopes: ['admin'] })).token;
+  const revoked = await admin<Token>('POST', '/api/admin/tokens', { name: 'revoked', scopes: ['admin'] });
+  await admin('DELETE', `/api/admin/tokens/${revoked.id}`);
+  tokens.revoked = revoked.token;
+  const expired = await admin<Token>('POST', '/api/admin/tokens', { name: 'expired', scopes: ['admin'], expires_in_days: 1 });
+  await env.DB.prepare("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = ?").bind(expired.id).run();
+  tokens.expired = expired.token;
+  const spareToken = await admin<Token>('POST', '/api/admin/tokens', { name: 'spare', scopes: ['read'] });
+
+  ids = {
+    ownReport,
+    ownDomain: 'example.com',
+    spareUser: spareUser.id,
+    spareGroup: spareGroup.id,
+    spareDomain: spareDomain.id,
+    spareToken: spareToken.id,
+    ownGroup: ownGroup.id,
+    memberUser: member.id,
+    ownDomainId: ownDomain.id,
+    otherUser: otherMember.id,
+    otherDomainId: otherDomain.id,
+    inbound: report.inboundId,
+  };
+});
+
+const registered = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+
+describe('every route has an access rule', () => {
+  it('lists each registered route in the table, and nothing else', () => {
+    expect(registered.filter((r) => !(r in ROUTES))).toEqual([]);
+    expect(Object.keys(ROUTES).filter((r) => !registered.includes(r))).toEqual([]);
+  });
+});
+
+describe.each(Object.entries(ROUTES))('%s', (route, example) => {
+  const method = route.split(' ')[0]!;
+  const guarded = example.kind !== 'public';
+
+  if (guarded) it('anonymous → 401', async () => {
+    expect((await send(method, example, ids, null)).status).toBe(401);
+  });
+  if (guarded) it('revoked or expired token → 401', async () => {
+    expect((await send(method, example, ids, tokens.revoked)).status).toBe(401);
+    expect((await send(method, example, ids, tokens.expired)).status).toBe(401);
+  });
+  if (example.kind === 'admin' || example.kind === 'ingest') it('member → 403', async () => {
+    expect((await send(method, example, ids, tokens.member)).status).toBe(403);
+  });
+  if (example.kind === 'domain') it('member of another group → 404; member of the owning group → 200', async () => {
+    expect((await send(method, example, ids, tokens.otherMember)).status).toBe(404);
+    expect((await send(method, example, ids, tokens.member)).status).toBe(200);
+  });
+  if (example.kind === 'domain-list') it('member of another group sees none of it; member of the owning group sees it', async () => {
+    const other = await send(method, example, ids, tokens.otherMember);
+    expect(other.status).toBe(200);
+    expect((JSON.parse(other.text) as { items: unknown[] }).items).toEqual([]);
+    const own = await send(method, example, ids, tokens.member);
+    expect(own.status).toBe(200);
+    expect((JSON.parse(own.text) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  });
+  if (example.kind === 'self') it('any signed-in principal → 200', async () => {
+    expect((await send(method, example, ids, tokens.member)).status).toBe(200);
+    expect((await send(method, example, ids, tokens.otherMember)).status).toBe(200);
+  });
+  it(`administrator → ${example.adminStatus}`, async () => {
+    const response = await send(method, example, ids, tokens.admin);
+    expect(response.status, response.text).toBe(example.adminStatus);
+  });
+});
