@@ -25,8 +25,8 @@ export default defineConfig({
               bindings: {
                 TEST_MIGRATIONS: migrations,
                 ENVIRONMENT: 'test',
-                BOOTSTRAP_ADMIN_TOKEN: 'test-admin-token',
-                INGEST_TOKEN: 'test-ingest-token',
+                BOOTSTRAP_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+                INGEST_TOKEN: 'test-ingest-token-0123456789abcdef',
               },
             },
           }),

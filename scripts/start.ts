@@ -104,7 +104,7 @@ async function ingestSamples(adminToken: string, ingestToken: string): Promise<v
   }
 }
 
-const DEV_ADMIN = 'admin@localhost';
+const DEV_ADMIN = 'admin@dev.mailcheck.example';
 
 /** The administrator to sign in as locally; created through the admin API with the bootstrap token. */
 async function ensureDevAdmin(adminToken: string) {

@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import { requireScope, type AppEnv } from '../auth/authenticate';
 import { database } from '../db/client';
 import { aggregateReports, inboundMessages } from '../db/schema';
-import { MAX_REPLAY, replayInbound } from '../ingest/replay';
+import { MAX_REPLAY, replayInbound, type ReplayResult } from '../ingest/replay';
+import { runBatch } from '../db/d1-batch';
+import { auditValues } from './admin/audit-log';
 import { pageOf, readPage } from './pagination';
 import { problem } from './problem';
 
@@ -68,11 +70,16 @@ export const inboundRoutes = new Hono<AppEnv>()
       return problem(c, 400, 'Bad Request', 'Send JSON: {"ids": [1, 2]} or {"status": "failed"}.');
     }
     const { ids, status } = (body ?? {}) as { ids?: unknown; status?: unknown };
+    const audit = async (result: ReplayResult, selection: unknown) => {
+      const subject = { actor: c.get('principal').actor, action: 'inbound.replay', entity: 'inbound' as const, entityId: null };
+      await runBatch(c.env.DB, [auditValues(subject, null, { selection, replayed: result.replayed })]);
+      return c.json(result, 202);
+    };
     if (Array.isArray(ids) && ids.length > 0 && ids.length <= MAX_REPLAY && ids.every((id) => Number.isInteger(id) && id > 0)) {
-      return c.json(await replayInbound(c.env, { ids: ids as number[] }), 202);
+      return audit(await replayInbound(c.env, { ids: ids as number[] }), { ids });
     }
     if (status === 'failed' || status === 'rejected') {
-      return c.json(await replayInbound(c.env, { status }), 202);
+      return audit(await replayInbound(c.env, { status }), { status });
     }
     return problem(c, 400, 'Bad Request', `Send {"ids": [1, 2]} (1 to ${MAX_REPLAY} inbound ids) or {"status": "failed" | "rejected"}.`);
   });

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal';
+import { domainKey } from '../lib/domain-name';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { Hono } from 'hono';
 import { requireScope, type AppEnv } from '../auth/authenticate';
@@ -56,7 +57,11 @@ export const reportRoutes = new Hono<AppEnv>()
     if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
     // Reports still being stored are not listed until complete (GET /api/inbound/:id shows progress).
     const where: (SQL | undefined)[] = [eq(aggregateReports.status, 'complete'), visibleDomain(c.get('principal'), aggregateReports.domain)];
-    if (domain) where.push(eq(aggregateReports.domain, domain.toLowerCase()));
+    if (domain) {
+      // Asking for another group's domain answers 404, like every other view of it.
+      if (!(await canSeeDomain(c.env.DB, c.get('principal'), domainKey(domain)))) return problem(c, 404, 'Not Found', `No domain ${domain}.`);
+      where.push(eq(aggregateReports.domain, domainKey(domain)));
+    }
     if (since) where.push(gte(aggregateReports.day, since));
     if (until) where.push(lte(aggregateReports.day, until));
     if (page.after !== null) where.push(lt(aggregateReports.id, page.after));
@@ -135,8 +140,17 @@ export const reportRoutes = new Hono<AppEnv>()
       .limit(page.limit + 1);
     const shown = pageOf(rows, page.limit, (r) => r.id);
     const ids = shown.items.map((r) => r.id);
+    // Only the policies of domains the principal may see: a report can cover several domains.
     const policies = ids.length
-      ? await db.select().from(tlsReportPolicies).where(and(gte(tlsReportPolicies.tlsReportId, Math.min(...ids)), lte(tlsReportPolicies.tlsReportId, Math.max(...ids))))
+      ? await db
+          .select()
+          .from(tlsReportPolicies)
+          .where(
+            and(
+              sql`${tlsReportPolicies.tlsReportId} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
+              visibleDomain(c.get('principal'), tlsReportPolicies.policyDomain),
+            ),
+          )
       : [];
     return c.json({
       items: shown.items.map((r) => ({
@@ -164,14 +178,14 @@ export const reportRoutes = new Hono<AppEnv>()
   .get('/stats/daily', requireScope('read'), async (c) => {
     const { domain, since, until } = c.req.query();
     if (!domain) return problem(c, 400, 'Bad Request', 'domain is required');
-    if (!(await canSeeDomain(c.env.DB, c.get('principal'), domain))) return problem(c, 404, 'Not Found', `No domain ${domain}.`);
+    if (!(await canSeeDomain(c.env.DB, c.get('principal'), domainKey(domain)))) return problem(c, 404, 'Not Found', `No domain ${domain}.`);
     if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
-    const where: SQL[] = [eq(aggregateDaily.domain, domain.toLowerCase())];
+    const where: SQL[] = [eq(aggregateDaily.domain, domainKey(domain))];
     if (since) where.push(gte(aggregateDaily.day, since));
     if (until) where.push(lte(aggregateDaily.day, until));
     const rows = await database(c.env.DB).select().from(aggregateDaily).where(and(...where)).orderBy(asc(aggregateDaily.day), asc(aggregateDaily.headerFrom)).limit(5000);
     return c.json({
-      domain: domain.toLowerCase(),
+      domain: domainKey(domain),
       days: rows.map((r) => ({
         day: r.day,
         header_from: r.headerFrom,

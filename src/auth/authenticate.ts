@@ -3,12 +3,12 @@ import { getCookie } from 'hono/cookie';
 import type { Context, MiddlewareHandler } from 'hono';
 import { problem } from '../api/problem';
 import { database } from '../db/client';
-import { apiTokens, users } from '../db/schema/index';
+import { apiTokens, auditLog, users } from '../db/schema/index';
 import { accessConfig, verifyAccessJwt } from './access-jwt';
 import { hashToken } from './api-tokens';
 import { DEV_COOKIE, devSignInEnabled } from './dev-sign-in';
 import { expandScopes, type Principal, type Scope, userScopes } from './principal';
-import { authFailureLimited, clientAddress, recordAuthFailure } from './rate-limit';
+import { authFailureLimited, clientAddress, rateLimitKey, recordAuthFailure } from './rate-limit';
 import { tokenMatches } from './secret-compare';
 
 export type AuthVariables = { principal: Principal };
@@ -19,11 +19,21 @@ type Outcome = { principal: Principal } | { failure: string } | null;
 /** Refresh `last_used_at` at most once a minute per token, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * The two configured secrets may be chosen by a person, so a short one is ignored rather than made
+ * guessable: tokens the Worker makes are 43 characters, `npm start` makes 32.
+ */
+export const MIN_SECRET_LENGTH = 32;
+
+function strongSecret(secret: string | undefined): string | undefined {
+  return secret && secret.length >= MIN_SECRET_LENGTH ? secret : undefined;
+}
+
 async function fromBearer(env: Env, token: string): Promise<Outcome> {
-  if (await tokenMatches(token, env.BOOTSTRAP_ADMIN_TOKEN)) {
+  if (await tokenMatches(token, strongSecret(env.BOOTSTRAP_ADMIN_TOKEN))) {
     return { principal: { kind: 'bootstrap', actor: 'bootstrap', userId: null, email: null, scopes: expandScopes(['admin']), allDomains: true, ambient: false } };
   }
-  if (await tokenMatches(token, env.INGEST_TOKEN)) {
+  if (await tokenMatches(token, strongSecret(env.INGEST_TOKEN))) {
     return { principal: { kind: 'token', actor: 'ingest-token', userId: null, email: null, scopes: new Set<Scope>(['ingest']), allDomains: false, ambient: false } };
   }
   const db = database(env.DB);
@@ -60,8 +70,17 @@ async function userPrincipal(env: Env, email: string, kind: 'access' | 'dev'): P
   const db = database(env.DB);
   let user = await db.select().from(users).where(eq(users.email, email)).get();
   if (!user && env.AUTO_ENROL === 'true') {
-    user = await db.insert(users).values({ email, role: 'member' }).onConflictDoNothing().returning().get()
-      ?? (await db.select().from(users).where(eq(users.email, email)).get());
+    const created = await db.insert(users).values({ email, role: 'member' }).onConflictDoNothing().returning().get();
+    if (created) {
+      await db.insert(auditLog).values({
+        actor: `auto-enrol ${email}`,
+        action: 'user.create',
+        entity: 'user',
+        entityId: String(created.id),
+        after: JSON.stringify({ id: created.id, email: created.email, name: created.name, role: created.role, created_at: created.createdAt, group_ids: [] }),
+      });
+    }
+    user = created ?? (await db.select().from(users).where(eq(users.email, email)).get());
   }
   if (!user) return { failure: `${email} is not a user of MailCheck Edge; ask an administrator to add you.` };
   return {
@@ -97,21 +116,23 @@ async function identify(c: Context<AppEnv>): Promise<Outcome> {
 
 /**
  * The one authentication middleware for every route: bearer tokens (the bootstrap secret, the
- * ingest secret, stored API tokens), then Cloudflare Access, then the development sign-in. Repeated
- * failures from one address are answered with 429 before any verification work.
+ * ingest secret, stored API tokens), then Cloudflare Access, then the development sign-in. After 20
+ * failures from one address (an IPv6 /64) in 5 minutes, further failures answer 429.
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const ip = clientAddress(c);
-    if (await authFailureLimited(c.env, ip)) {
-      return problem(c, 429, 'Too Many Requests', 'Too many failed sign-ins from this address; try again later.', {}, { 'Retry-After': '300' });
-    }
     const outcome = await identify(c);
     if (outcome === null) {
       return problem(c, 401, 'Unauthorized', 'Sign in through Cloudflare Access, or send an API token as "Authorization: Bearer <token>".');
     }
     if ('failure' in outcome) {
-      await recordAuthFailure(c.env, ip);
+      // Only failures are limited: valid credentials behind the same address (an office NAT, a
+      // shared egress) keep working while someone there retries a bad token.
+      const key = rateLimitKey(clientAddress(c));
+      if (await authFailureLimited(c.env, key)) {
+        return problem(c, 429, 'Too Many Requests', 'Too many failed sign-ins from this address; try again later.', {}, { 'Retry-After': '300' });
+      }
+      await recordAuthFailure(c.env, key);
       return problem(c, 401, 'Unauthorized', outcome.failure);
     }
     c.set('principal', outcome.principal);

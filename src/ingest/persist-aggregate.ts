@@ -3,6 +3,7 @@ import { database, type Database } from '../db/client';
 import { runBatch } from '../db/d1-batch';
 import { aggregateReports, inboundMessages } from '../db/schema/index';
 import { hex } from '../lib/digest';
+import { domainKey } from '../lib/domain-name';
 import { streamAggregateReport } from '../reports/aggregate';
 import { ReportRejection, type AggregateRecord, type AggregateReportHeader } from '../reports/model';
 import type { ReportPart } from '../reports/read-inbound';
@@ -61,7 +62,8 @@ function reportValues(header: AggregateReportHeader, inboundId: number) {
     inboundId,
     reporter: reporterKey(header),
     reportId: header.report_id,
-    domain: p.domain.toLowerCase(),
+    // The same normal form as domains added by administrators, so group membership matches.
+    domain: domainKey(p.domain),
     orgName: header.org_name,
     orgEmail: header.org_email,
     extraContactInfo: header.extra_contact_info,

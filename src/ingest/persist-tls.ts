@@ -3,6 +3,7 @@ import { database } from '../db/client';
 import { runBatch } from '../db/d1-batch';
 import { tlsReports } from '../db/schema/index';
 import { sha256Hex } from '../lib/digest';
+import { domainKey } from '../lib/domain-name';
 import type { SmtpTlsReport } from '../reports/model';
 import { jsonSlices } from './json-rows';
 
@@ -31,7 +32,7 @@ export async function storeTlsReport(d1: D1Database, report: SmtpTlsReport, json
 
   const reportIdOf = sql`(SELECT id FROM tls_reports WHERE reporter = ${reporter} AND report_id = ${report.report_id})`;
   const policies = report.policies.map((p, i) => [
-    i, p.policy_type, p.policy_domain.toLowerCase(), JSON.stringify(p.policy_string), JSON.stringify(p.mx_host),
+    i, p.policy_type, domainKey(p.policy_domain), JSON.stringify(p.policy_string), JSON.stringify(p.mx_host),
     p.total_successful_session_count, p.total_failure_session_count,
   ]);
   const failures = report.policies.flatMap((p, i) =>

@@ -7,7 +7,7 @@ import { normaliseDomain } from '../../src/api/admin/validation';
 import worker from '../../src/index';
 import { migrate } from '../ingest/helpers';
 
-const ADMIN = 'test-admin-token';
+const ADMIN = 'test-admin-token-0123456789abcdef';
 /** One client address for this file, so its deliberate 401s never meet another file's rate limit. */
 const IP = '192.0.2.201';
 

@@ -111,15 +111,35 @@ describe('hardening', () => {
     }
   });
 
-  it('rate-limits failed authentication per address', async () => {
+  it('rate-limits failed authentication per address, without locking out valid credentials there', async () => {
     const ip = '203.0.113.99';
     const statuses: number[] = [];
     for (let i = 0; i < 21; i++) statuses.push((await call('/api/reports', { headers: { Authorization: 'Bearer wrong' } }, env, ip)).status);
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses[20]).toBe(429);
-    // Even a valid token is refused from that address for the window; other addresses are not affected.
-    expect((await call('/api/reports', { headers: { Authorization: 'Bearer test-admin-token' } }, env, ip)).status).toBe(429);
-    expect((await call('/api/reports', { headers: { Authorization: 'Bearer test-admin-token' } }, env, '203.0.113.100')).status).toBe(200);
+    // Someone else behind the same address (an office NAT) with a valid token is not locked out.
+    expect((await call('/api/reports', { headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef' } }, env, ip)).status).toBe(200);
+    expect((await call('/api/reports', { headers: { Authorization: 'Bearer wrong' } }, env, '203.0.113.100')).status).toBe(401);
+  });
+
+  it('counts an IPv6 /64 as one address for the rate limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 21; i++) statuses.push((await call('/api/reports', { headers: { Authorization: 'Bearer wrong' } }, env, `2001:db8:77:1::${i.toString(16)}`)).status);
+    expect(statuses[19]).toBe(401);
+    expect(statuses[20]).toBe(429);
+    expect((await call('/api/reports', { headers: { Authorization: 'Bearer wrong' } }, env, '2001:db8:77:2::1')).status).toBe(401);
+  });
+
+  it('ignores a bootstrap secret too short to be safe', async () => {
+    const weak = { ...env, BOOTSTRAP_ADMIN_TOKEN: 'letmein' };
+    expect((await call('/api/reports', { headers: { Authorization: 'Bearer letmein' } }, weak, '203.0.113.150')).status).toBe(401);
+  });
+
+  it('refuses a cookie-authenticated mutation that says nothing of where it came from', async () => {
+    const dev = { ...env, ENVIRONMENT: 'development' };
+    await env.DB.prepare("UPDATE users SET role = 'admin' WHERE email = 'root@centre.example'").run();
+    const response = await call('/api/admin/replay', { method: 'POST', body: JSON.stringify({ status: 'failed' }), headers: { Cookie: 'mailcheck_dev_user=root@centre.example' } }, dev);
+    expect(response.status).toBe(403);
   });
 
   it('refuses cross-site mutations authenticated by a cookie (CSRF), not by a bearer token', async () => {
@@ -131,13 +151,13 @@ describe('hardening', () => {
     expect(crossSite.status).toBe(403);
     const sameSite = await call('/api/admin/replay', { method: 'POST', body, headers: { Cookie: cookie, Origin: 'https://mailcheck.test' } }, dev);
     expect(sameSite.status).toBe(202);
-    const bearer = await call('/api/admin/replay', { method: 'POST', body, headers: { Authorization: 'Bearer test-admin-token', Origin: 'https://evil.example' } }, dev);
+    const bearer = await call('/api/admin/replay', { method: 'POST', body, headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef', Origin: 'https://evil.example' } }, dev);
     expect(bearer.status).toBe(202);
   });
 
   it('limits request bodies', async () => {
     const big = 'x'.repeat(1024 * 1024 + 1);
-    const response = await call('/api/admin/replay', { method: 'POST', body: big, headers: { Authorization: 'Bearer test-admin-token' } }, env);
+    const response = await call('/api/admin/replay', { method: 'POST', body: big, headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef' } }, env);
     expect(response.status).toBe(413);
   });
 });
@@ -145,11 +165,16 @@ describe('hardening', () => {
 describe('network policy', () => {
   const limited = { ...env, IP_ALLOWLIST: '192.0.2.0/24, 2001:db8::/32' };
   it('lets only allow-listed addresses reach the API when IP_ALLOWLIST is set', async () => {
-    const auth = { headers: { Authorization: 'Bearer test-admin-token' } };
+    const auth = { headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef' } };
     expect((await call('/api/reports', auth, limited, '192.0.2.44')).status).toBe(200);
     expect((await call('/api/reports', auth, limited, '2001:db8::1')).status).toBe(200);
     expect((await call('/api/reports', auth, limited, '198.51.100.1')).status).toBe(403);
     expect((await call('/api/reports', auth, env, '198.51.100.1')).status).toBe(200);
+  });
+
+  it('fails closed on an allow-list entry that is not a full address', async () => {
+    const response = await call('/api/reports', { headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef' } }, { ...env, IP_ALLOWLIST: '10/8' }, '10.0.0.1');
+    expect(response.status).toBe(500);
   });
 
   it('sends CORS headers only for the configured origin', async () => {

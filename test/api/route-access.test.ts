@@ -73,7 +73,7 @@ const ROUTES: Record<string, Example> = {
   'PUT /api/admin/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/domains/${ids.ownDomainId}` }), adminStatus: 204 },
   'DELETE /api/admin/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/domains/${ids.otherDomainId}` }), adminStatus: 204 },
   'GET /api/admin/tokens': { kind: 'admin', request: () => ({ path: '/api/admin/tokens' }), adminStatus: 200 },
-  'POST /api/admin/tokens': { kind: 'admin', request: () => ({ path: '/api/admin/tokens', body: { name: 'route test', scopes: ['read'] } }), adminStatus: 201 },
+  'POST /api/admin/tokens': { kind: 'admin', request: (ids) => ({ path: '/api/admin/tokens', body: { name: 'route test', scopes: ['read'], user_id: ids.memberUser } }), adminStatus: 201 },
   'GET /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 200 },
   'DELETE /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 204 },
   'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
@@ -100,7 +100,7 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
   const response = await worker.fetch(
     new Request(`https://mailcheck.test${path}`, {
       method,
-      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json', 'CF-Connecting-IP': '192.0.2.250' },
+      headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef', 'Content-Type': 'application/json', 'CF-Connecting-IP': '192.0.2.250' },
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
     env,
@@ -164,7 +164,69 @@ beforeAll(async () => {
   };
 });
 
-const registered = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+/** A gzip-free XML report for one domain, one record. */
+function oneRecordReport(reportId: string, domain: string): Uint8Array {
+  return new TextEncoder().encode(`<feedback><report_metadata><org_name>Receiver</org_name><email>r@receiver.example</email><report_id>${reportId}</report_id><date_range><begin>1735689600</begin><end>1735775999</end></date_range></report_metadata><policy_published><domain>${domain}</domain><p>none</p></policy_published><record><row><source_ip>192.0.2.1</source_ip><count>1</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row><identifiers><header_from>${domain}</header_from></identifiers></record></feedback>`);
+}
+
+async function ingest(name: string, bytes: Uint8Array, contentType = 'text/xml') {
+  const { inboundId } = await deliverEmail(reportEmail([{ filename: name, contentType, bytes }]));
+  return settle(inboundId);
+}
+
+async function asMember(token: string, path: string) {
+  const response = await worker.fetch(new Request(`https://mailcheck.test${path}`, { headers: { Authorization: `Bearer ${token}`, 'CF-Connecting-IP': '192.0.2.251' } }), env, createExecutionContext());
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+describe('what a member sees', () => {
+  it('sees sub-domains of their domains, and nothing of look-alike names', async () => {
+    expect((await ingest('sub.xml', oneRecordReport('sub-1', 'Mail.Example.com.'))).status).toBe('parsed');
+    expect((await ingest('alike.xml', oneRecordReport('alike-1', 'notexample.com'))).status).toBe('parsed');
+    const list = await asMember(tokens.member, '/api/reports?limit=500');
+    const domains = (list.json.items as { domain: string }[]).map((r) => r.domain);
+    expect(domains).toContain('mail.example.com');
+    expect(domains).not.toContain('notexample.com');
+    expect((await asMember(tokens.member, '/api/stats/daily?domain=mail.example.com')).status).toBe(200);
+    expect((await asMember(tokens.member, '/api/stats/daily?domain=notexample.com')).status).toBe(404);
+    expect((await asMember(tokens.member, '/api/reports?domain=other-agency.example')).status).toBe(404);
+    expect((await asMember(tokens.otherMember, '/api/reports?domain=MAIL.example.com')).status).toBe(404);
+  });
+
+  it('sees only the policies of their own domains in a TLS report that covers several', async () => {
+    const json = JSON.stringify({
+      'organization-name': 'Shared Sender',
+      'date-range': { 'start-datetime': '2025-01-01T00:00:00Z', 'end-datetime': '2025-01-01T23:59:59Z' },
+      'contact-info': 'tls@sender.example',
+      'report-id': 'two-domains-1',
+      policies: ['company-y.example', 'other-agency.example'].map((domain) => ({
+        policy: { 'policy-type': 'sts', 'policy-string': ['version: STSv1', 'mode: enforce'], 'policy-domain': domain, 'mx-host': [`mx.${domain}`] },
+        summary: { 'total-successful-session-count': 10, 'total-failure-session-count': 0 },
+      })),
+    });
+    expect((await ingest('two.json', new TextEncoder().encode(json), 'application/tlsrpt+json')).status).toBe('parsed');
+    const mine = await asMember(tokens.member, '/api/tls-reports?limit=500');
+    const report = (mine.json.items as { report_id: string; policies: { policy_domain: string }[] }[]).find((r) => r.report_id === 'two-domains-1');
+    expect(report?.policies.map((p) => p.policy_domain)).toEqual(['company-y.example']);
+    const theirs = await asMember(tokens.otherMember, '/api/tls-reports?limit=500');
+    const same = (theirs.json.items as { report_id: string; policies: { policy_domain: string }[] }[]).find((r) => r.report_id === 'two-domains-1');
+    expect(same?.policies.map((p) => p.policy_domain)).toEqual(['other-agency.example']);
+  });
+
+  it('takes administrator rights away from a demoted user\'s token at once', async () => {
+    type Created = { id: number; token: string };
+    const lead = await admin<Created>('POST', '/api/admin/users', { email: 'lead@centre.example', role: 'admin' });
+    const token = (await admin<Created>('POST', '/api/admin/tokens', { name: 'lead', scopes: ['admin'], user_id: lead.id })).token;
+    expect((await asMember(token, '/api/admin/users')).status).toBe(200);
+    await admin('PATCH', `/api/admin/users/${lead.id}`, { role: 'member' });
+    expect((await asMember(token, '/api/admin/users')).status).toBe(403);
+    expect((await asMember(token, '/api/me')).json).toMatchObject({ all_domains: false });
+  });
+});
+
+/** `.use()` middleware registers as ALL on these paths; any other ALL route is a real route and needs a rule. */
+const MIDDLEWARE_PATHS = new Set(['/*', '/api/*']);
+const registered = [...new Set(app.routes.filter((r) => !(r.method === 'ALL' && MIDDLEWARE_PATHS.has(r.path))).map((r) => `${r.method} ${r.path}`))];
 
 describe('every route has an access rule', () => {
   it('lists each registered route in the table, and nothing else', () => {
@@ -194,7 +256,8 @@ describe.each(Object.entries(ROUTES))('%s', (route, example) => {
   if (example.kind === 'domain-list') it('member of another group sees none of it; member of the owning group sees it', async () => {
     const other = await send(method, example, ids, tokens.otherMember);
     expect(other.status).toBe(200);
-    expect((JSON.parse(other.text) as { items: unknown[] }).items).toEqual([]);
+    // Nothing of the own group's domains (example.com, its sub-domains, company-y.example).
+    expect(other.text).not.toMatch(/"(?:[a-z0-9.-]+\.)?example\.com"|company-y\.example/);
     const own = await send(method, example, ids, tokens.member);
     expect(own.status).toBe(200);
     expect((JSON.parse(own.text) as { items: unknown[] }).items.length).toBeGreaterThan(0);

@@ -89,7 +89,7 @@ describe('email → R2 → queue → D1', () => {
     expect(counted?.v).toBe(1);
     // Replaying the same message does not count it again.
     const replay = await worker.fetch(
-      new Request('http://x/api/admin/replay', { method: 'POST', headers: { Authorization: 'Bearer test-admin-token' }, body: JSON.stringify({ ids: [inboundId] }) }),
+      new Request('http://x/api/admin/replay', { method: 'POST', headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef' }, body: JSON.stringify({ ids: [inboundId] }) }),
       env,
       createExecutionContext(),
     );

@@ -198,12 +198,12 @@ describe('nothing lost: retries, dead letters, replay', () => {
     expect(row.status).toBe('failed');
     expect(row.reason).toMatch(/missing from R2/);
 
-    const failed = (await (await api('/api/inbound?status=failed', { token: 'test-admin-token' })).json()) as { items: { id: number }[] };
+    const failed = (await (await api('/api/inbound?status=failed', { token: 'test-admin-token-0123456789abcdef' })).json()) as { items: { id: number }[] };
     expect(failed.items.map((i) => i.id)).toContain(id);
 
     // The fix: the raw copy is restored. Replay re-processes it from R2.
     await env.RAW_REPORTS.put(key, raw);
-    const replay = await api('/api/admin/replay', { method: 'POST', token: 'test-admin-token', body: JSON.stringify({ status: 'failed' }) });
+    const replay = await api('/api/admin/replay', { method: 'POST', token: 'test-admin-token-0123456789abcdef', body: JSON.stringify({ status: 'failed' }) });
     expect(replay.status).toBe(202);
     expect(((await replay.json()) as { replayed: number[] }).replayed).toContain(id);
     row = await settle(id);
@@ -226,42 +226,42 @@ describe('HTTP upload and read API', () => {
   it('refuses uploads without a valid token and takes them with the ingest token', async () => {
     expect((await api('/api/reports', { method: 'POST', body: 'x' })).status).toBe(401);
     expect((await api('/api/reports', { method: 'POST', body: 'x', token: 'wrong' })).status).toBe(401);
-    expect((await api('/api/reports', { method: 'POST', body: '', token: 'test-ingest-token' })).status).toBe(400);
-    const response = await api('/api/reports?filename=rfc8460.json', { method: 'POST', body: sample('smtp_tls/rfc8460.json'), token: 'test-ingest-token' });
+    expect((await api('/api/reports', { method: 'POST', body: '', token: 'test-ingest-token-0123456789abcdef' })).status).toBe(400);
+    const response = await api('/api/reports?filename=rfc8460.json', { method: 'POST', body: sample('smtp_tls/rfc8460.json'), token: 'test-ingest-token-0123456789abcdef' });
     expect(response.status).toBe(202);
     const receipt = (await response.json()) as { inbound_id: number; status: string };
     expect(receipt.status).toBe('received');
     expect((await settle(receipt.inbound_id)).status).toBe('parsed');
     expect(await scalar("SELECT count(*) AS v FROM tls_report_failures f JOIN tls_reports r ON r.id = f.tls_report_id WHERE r.org_name = 'Company-X'")).toBe(3);
     // The ingest token may not read.
-    expect((await api('/api/reports', { token: 'test-ingest-token' })).status).toBe(403);
-    const tls = (await (await api('/api/tls-reports', { token: 'test-admin-token' })).json()) as { items: { org_name: string; policies: { total_failure_session_count: number }[] }[] };
+    expect((await api('/api/reports', { token: 'test-ingest-token-0123456789abcdef' })).status).toBe(403);
+    const tls = (await (await api('/api/tls-reports', { token: 'test-admin-token-0123456789abcdef' })).json()) as { items: { org_name: string; policies: { total_failure_session_count: number }[] }[] };
     expect(tls.items.find((r) => r.org_name === 'Company-X')?.policies[0]?.total_failure_session_count).toBe(303);
   });
 
   it('lists reports with keyset pagination and shows records with their auth results', async () => {
-    const upload = await api('/api/reports', { method: 'POST', body: sample('aggregate/!large-example.com!1711897200!1711983600.xml'), token: 'test-ingest-token' });
+    const upload = await api('/api/reports', { method: 'POST', body: sample('aggregate/!large-example.com!1711897200!1711983600.xml'), token: 'test-ingest-token-0123456789abcdef' });
     const { inbound_id } = (await upload.json()) as { inbound_id: number };
     expect((await settle(inbound_id)).status).toBe('parsed');
 
-    const first = (await (await api('/api/reports?limit=1', { token: 'test-admin-token' })).json()) as { items: { id: number }[]; next_cursor: string | null };
+    const first = (await (await api('/api/reports?limit=1', { token: 'test-admin-token-0123456789abcdef' })).json()) as { items: { id: number }[]; next_cursor: string | null };
     expect(first.items).toHaveLength(1);
     expect(first.next_cursor).not.toBeNull();
-    const second = (await (await api(`/api/reports?limit=1&cursor=${first.next_cursor}`, { token: 'test-admin-token' })).json()) as { items: { id: number }[] };
+    const second = (await (await api(`/api/reports?limit=1&cursor=${first.next_cursor}`, { token: 'test-admin-token-0123456789abcdef' })).json()) as { items: { id: number }[] };
     expect(second.items[0]!.id).toBeLessThan(first.items[0]!.id);
-    expect((await api('/api/reports?limit=0', { token: 'test-admin-token' })).status).toBe(400);
+    expect((await api('/api/reports?limit=0', { token: 'test-admin-token-0123456789abcdef' })).status).toBe(400);
 
-    const list = (await (await api('/api/reports?domain=example.com&limit=500', { token: 'test-admin-token' })).json()) as { items: { id: number; record_count: number; org_name: string }[] };
+    const list = (await (await api('/api/reports?domain=example.com&limit=500', { token: 'test-admin-token-0123456789abcdef' })).json()) as { items: { id: number; record_count: number; org_name: string }[] };
     const large = list.items.find((r) => r.record_count === 2286)!;
     expect(large).toBeDefined();
-    const page1 = (await (await api(`/api/reports/${large.id}?limit=100`, { token: 'test-admin-token' })).json()) as { records: { ordinal: number; source_ip: string; dkim_results: unknown[] }[]; next_cursor: string };
+    const page1 = (await (await api(`/api/reports/${large.id}?limit=100`, { token: 'test-admin-token-0123456789abcdef' })).json()) as { records: { ordinal: number; source_ip: string; dkim_results: unknown[] }[]; next_cursor: string };
     expect(page1.records).toHaveLength(100);
-    const page2 = (await (await api(`/api/reports/${large.id}?limit=100&cursor=${page1.next_cursor}`, { token: 'test-admin-token' })).json()) as { records: { ordinal: number }[] };
+    const page2 = (await (await api(`/api/reports/${large.id}?limit=100&cursor=${page1.next_cursor}`, { token: 'test-admin-token-0123456789abcdef' })).json()) as { records: { ordinal: number }[] };
     expect(page2.records[0]!.ordinal).toBe(100);
-    expect((await api('/api/reports/999999', { token: 'test-admin-token' })).status).toBe(404);
+    expect((await api('/api/reports/999999', { token: 'test-admin-token-0123456789abcdef' })).status).toBe(404);
 
     // The report covers 2024-03-31T15:00Z to 2024-04-01T15:00Z: it counts once, on its midpoint's day.
-    const stats = (await (await api('/api/stats/daily?domain=example.com&since=2024-04-01&until=2024-04-01', { token: 'test-admin-token' })).json()) as { days: { day: string; messages: number; reports: number }[] };
+    const stats = (await (await api('/api/stats/daily?domain=example.com&since=2024-04-01&until=2024-04-01', { token: 'test-admin-token-0123456789abcdef' })).json()) as { days: { day: string; messages: number; reports: number }[] };
     expect(stats.days.reduce((n, d) => n + d.messages, 0)).toBe(2286);
     expect(stats.days.every((d) => d.day === '2024-04-01' && d.reports === 1)).toBe(true);
   });

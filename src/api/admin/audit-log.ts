@@ -21,7 +21,7 @@ export interface AuditSubject {
   actor: string;
   /** `user.create`, `group.add_member`, `token.revoke`, ... */
   action: string;
-  entity: 'user' | 'group' | 'domain' | 'token';
+  entity: 'user' | 'group' | 'domain' | 'token' | 'inbound';
   /** The entity's id, or SQL yielding it (for a row the batch is about to create). */
   entityId: number | SQL | null;
 }

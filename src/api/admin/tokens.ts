@@ -70,6 +70,11 @@ export const tokenRoutes = new Hono<AppEnv>()
     if ('response' in body) return body.response;
     const { name, scopes } = body.data;
     const userId = body.data.user_id ?? null;
+    // A token must not mint a service token: that would outlive the user it acts for (a demoted or
+    // deleted admin's token could leave behind an admin credential tied to nobody).
+    if (userId === null && c.get('principal').kind === 'token') {
+      return invalid(c, [{ path: 'user_id', message: 'a service token (no user_id) can only be created by a signed-in administrator or with the bootstrap token' }]);
+    }
     const db = database(c.env.DB);
     if (userId !== null) {
       const user = await db.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).get();

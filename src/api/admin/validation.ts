@@ -6,6 +6,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { normaliseDomain } from '../../lib/domain-name';
+
+export { normaliseDomain };
 import { readPage, type Page } from '../pagination';
 import { problem } from '../problem';
 
@@ -133,39 +136,6 @@ export const groupNameField = z.string().trim().min(1, 'must not be empty').max(
 export const roleField = z.enum(['admin', 'member'], 'must be "admin" or "member"');
 
 export const idField = z.number('must be a number').int('must be an integer').positive('must be a positive integer').max(Number.MAX_SAFE_INTEGER);
-
-/** Characters that would make the URL parser read something other than a host name. */
-const NOT_HOSTNAME = /[\s/\\?#@:%[\]<>^|"'`{}]/;
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/**
- * A domain as stored: trimmed, lower-case, one trailing dot dropped, internationalised names as
- * A-labels (xn--); then letter-digit-hyphen labels of 1..63 characters, at least two of them, at
- * most 253 characters, and not an IP address.
- */
-export function normaliseDomain(input: string): { name: string } | { error: string } {
-  let name = input.trim().toLowerCase();
-  if (name.endsWith('.')) name = name.slice(0, -1);
-  if (name === '') return { error: 'is empty' };
-  if (NOT_HOSTNAME.test(name)) return { error: 'may only contain letters, digits, hyphens and dots' };
-  if (/[^\x00-\x7f]/.test(name)) {
-    try {
-      name = new URL(`http://${name}/`).hostname;
-    } catch {
-      return { error: 'is not a valid internationalised domain name' };
-    }
-  }
-  if (name.length > 253) return { error: 'is longer than 253 characters' };
-  const labels = name.split('.');
-  if (labels.length < 2) return { error: 'needs at least two labels, like example.org' };
-  for (const label of labels) {
-    if (label === '') return { error: 'has an empty label (two dots in a row, or a leading dot)' };
-    if (label.length > 63) return { error: `has a label longer than 63 characters` };
-    if (!LABEL.test(label)) return { error: `has the label "${label}", which is not letters, digits and inner hyphens` };
-  }
-  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return { error: 'is an IP address, not a domain' };
-  return { name };
-}
 
 export const domainNameField = z.string('must be a string').transform((value, ctx) => {
   const result = normaliseDomain(value);

@@ -11,7 +11,14 @@ export function parseAllowlist(text: string | undefined): Range[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .map((entry) => (entry.includes('/') ? ipaddr.parseCIDR(entry) : [ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128]));
+    .map((entry) => {
+      const [address = '', bits] = entry.split('/');
+      // ipaddr.js reads `10/8` as 0.0.0.10/8; an allow-list entry must be a full address.
+      if (!ipaddr.IPv6.isValid(address) && !ipaddr.IPv4.isValidFourPartDecimal(address)) {
+        throw new Error(`IP_ALLOWLIST entry "${entry}" is not an address or CIDR`);
+      }
+      return bits === undefined ? ([ipaddr.parse(address), address.includes(':') ? 128 : 32] as Range) : ipaddr.parseCIDR(entry);
+    });
 }
 
 export function addressAllowed(address: string, ranges: Range[]): boolean {

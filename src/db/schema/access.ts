@@ -86,7 +86,7 @@ export const auditLog = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     at: text('at').notNull().default(now),
-    /** `user:<id> <email>`, `token:<id>`, `bootstrap` or `dev:<email>`. */
+    /** `user:<id> <email>`, `dev:<id> <email>`, `token:<id>`, `bootstrap`, `ingest-token` or `auto-enrol <email>`. */
     actor: text('actor').notNull(),
     action: text('action').notNull(),
     entity: text('entity').notNull(),
