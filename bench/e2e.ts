@@ -36,8 +36,6 @@ export interface EndToEndResult {
   uploadMs: number;
   /** Status requests the local Worker left unanswered (abandoned after POLL_TIMEOUT_MS, asked again). */
   unansweredPolls: number;
-  /** Size of the Worker bundle, for the record. */
-  bundleBytes: number;
 }
 
 interface Inbound {
@@ -65,8 +63,9 @@ interface Sandbox {
   dir: string;
   config: string;
   persistTo: string;
-  compatibility: { date: string; note: string | null };
-  bundleBytes: number;
+  /** wrangler.toml with `main` pointing at the prebuilt bundle; the compatibility date is filled in per start. */
+  template: string;
+  configuredDate: string;
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -74,6 +73,8 @@ const POLL_MS = 100;
 /** A status request not answered within this is abandoned and asked again. */
 const POLL_TIMEOUT_MS = 2000;
 const STARTUP_TIMEOUT_MS = 120_000;
+/** A started Worker that has not answered /health by then is not going to (e.g. its compatibility date was refused). */
+const HEALTH_TIMEOUT_MS = 30_000;
 /** If nothing at all has happened to the inbound row by then, the local queue consumer is not running. */
 const CONSUMER_START_TIMEOUT_MS = 30_000;
 const TIMEOUT_MS = Number(process.env.BENCH_E2E_TIMEOUT_MS ?? 20 * 60_000);
@@ -94,20 +95,17 @@ function wrangler(args: string[], cwd = ROOT): string {
 }
 
 /**
- * wrangler.toml may name a compatibility date newer than the workerd bundled with the installed
- * wrangler supports (workerd then refuses to load the Worker). Use the newest date that workerd
- * supports instead, and say so; read from the miniflare that wrangler itself loads.
+ * The compatibility date the miniflare inside wrangler calls safe (its workerd's release date).
+ * workerd itself accepts a few days more, so this is only the fallback when the configured date
+ * is refused.
  */
-function compatibilityDate(configured: string): { date: string; note: string | null } {
-  let supported: string | undefined;
+function supportedCompatibilityDate(): string | undefined {
   try {
     const fromWrangler = createRequire(createRequire(import.meta.url).resolve('wrangler'));
-    supported = (fromWrangler('miniflare') as { supportedCompatibilityDate?: string }).supportedCompatibilityDate;
+    return (fromWrangler('miniflare') as { supportedCompatibilityDate?: string }).supportedCompatibilityDate;
   } catch {
-    // a differently packaged wrangler: keep the configured date
+    return undefined; // a differently packaged wrangler
   }
-  if (!supported || configured <= supported) return { date: configured, note: null };
-  return { date: supported, note: `wrangler.toml asks for ${configured}; wrangler ${wranglerVersion()}'s workerd supports up to ${supported}` };
 }
 
 function wranglerVersion(): string {
@@ -119,25 +117,38 @@ function makeSandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'mailcheck-bench-'));
   try {
     const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
-    const configured = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(toml)?.[1];
-    if (!configured || !/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main or compatibility_date');
-    const compatibility = compatibilityDate(configured);
+    const configuredDate = /^compatibility_date\s*=\s*"([0-9-]+)"/m.exec(toml)?.[1];
+    if (!configuredDate || !/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main or compatibility_date');
     wrangler(['deploy', '--dry-run', '--outdir', join(dir, 'dist'), '--config', join(ROOT, 'wrangler.toml')]);
-    const config = join(dir, 'wrangler.toml');
-    writeFileSync(
-      config,
-      toml
-        .replace(/^main\s*=.*$/m, 'main = "dist/index.js"\nno_bundle = true')
-        .replace(/^compatibility_date\s*=.*$/m, `compatibility_date = "${compatibility.date}"`)
-        .replace(/^migrations_dir\s*=\s*"([^"]*)"/m, (_, d: string) => `migrations_dir = ${JSON.stringify(resolve(ROOT, d))}`),
-    );
-    const persistTo = join(dir, 'state');
-    wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], dir);
-    return { dir, config, persistTo, compatibility, bundleBytes: readFileSync(join(dir, 'dist', 'index.js')).byteLength };
+    const template = toml
+      .replace(/^main\s*=.*$/m, 'main = "dist/index.js"\nno_bundle = true')
+      .replace(/^migrations_dir\s*=\s*"([^"]*)"/m, (_, d: string) => `migrations_dir = ${JSON.stringify(resolve(ROOT, d))}`);
+    const box: Sandbox = { dir, config: join(dir, 'wrangler.toml'), persistTo: join(dir, 'state'), template, configuredDate };
+    useCompatibilityDate(box, configuredDate);
+    wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', box.persistTo, '--config', box.config], dir);
+    return box;
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+function useCompatibilityDate(box: Sandbox, date: string) {
+  writeFileSync(box.config, box.template.replace(/^compatibility_date\s*=.*$/m, `compatibility_date = "${date}"`));
+}
+
+/** True once GET /health answers 200; false if it has not within `ms` (workerd refused the Worker, say). */
+async function healthy(url: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok) return true;
+    } catch {
+      // not listening yet, or not answering
+    }
+    await sleep(300);
+  }
+  return false;
 }
 
 async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
@@ -201,18 +212,10 @@ async function startWranglerDev(box: Sandbox, tokens: Tokens): Promise<RunningWo
     await Promise.race([exited, sleep(5000)]);
     if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
   };
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${stderr}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, stop };
-    } catch {
-      // not listening yet
-    }
-    await sleep(300);
-  }
-  await stop();
-  throw new Error(`wrangler dev did not answer on ${url}:\n${stderr}`);
+  // The caller checks /health; here only that wrangler did not die at once.
+  await sleep(1000);
+  if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${stderr}`);
+  return { url, stop };
 }
 
 async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens) {
@@ -255,7 +258,7 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens)
       throw new ConsumerNotRunning(`the queue consumer did not pick up inbound ${receipt.inbound_id} within ${CONSUMER_START_TIMEOUT_MS / 1000} s`);
     }
     if (performance.now() - lastLogged > 10_000) {
-      const error = inbound.last_error ? `; attempt ${inbound.attempts} failed: ${inbound.last_error}` : '';
+      const error = inbound.last_error ? `; attempts ${inbound.attempts}, last_error: ${inbound.last_error}` : '';
       log(`${progress >= 0 ? progress.toLocaleString('en-US') : 'no'} records stored after ${(elapsed / 1000).toFixed(0)} s${error}`);
       lastLogged = performance.now();
     }
@@ -264,23 +267,53 @@ async function ingestOnce(worker: RunningWorker, gz: Uint8Array, tokens: Tokens)
 }
 
 async function run(box: Sandbox, mode: EndToEndResult['mode'], gz: Uint8Array): Promise<EndToEndResult> {
-  const tokens: Tokens = { admin: randomBytes(18).toString('base64url'), ingest: randomBytes(18).toString('base64url') };
-  log(`starting the Worker (${mode}) in ${box.dir}`);
-  const worker = await (mode === 'wrangler dev' ? startWranglerDev : startProgrammatic)(box, tokens);
+  // Secrets under 32 characters admit nobody (docs/auth.md).
+  const tokens: Tokens = { admin: randomBytes(32).toString('base64url'), ingest: randomBytes(32).toString('base64url') };
+  const start = mode === 'wrangler dev' ? startWranglerDev : startProgrammatic;
+  const fallback = supportedCompatibilityDate();
+  const dates = fallback && fallback < box.configuredDate ? [box.configuredDate, fallback] : [box.configuredDate];
+  let worker: RunningWorker | null = null;
+  let date = box.configuredDate;
+  const failures: string[] = [];
+  for (const candidate of dates) {
+    date = candidate;
+    useCompatibilityDate(box, date);
+    log(`starting the Worker (${mode}, compatibility date ${date}) in ${box.dir}`);
+    let failure: string;
+    try {
+      const started = await start(box, tokens);
+      if (await healthy(started.url, HEALTH_TIMEOUT_MS)) {
+        worker = started;
+        break;
+      }
+      await started.stop();
+      failure = `it did not answer /health within ${HEALTH_TIMEOUT_MS / 1000} s`;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    }
+    log(`the Worker did not start: ${failure}`);
+    failures.push(`${date}: ${failure}`);
+  }
+  if (!worker) throw new Error(`the Worker did not start (${failures.join('; ')})`);
+  const compatibilityNote =
+    date === box.configuredDate
+      ? null
+      : `wrangler.toml asks for ${box.configuredDate}, which the workerd of wrangler ${wranglerVersion()} refused to load`;
   // Ctrl+C in the middle: stop the Worker and remove the sandbox before going.
+  const running = worker;
   const onSignal = (signal: NodeJS.Signals) => {
     const exit = () => {
       rmSync(box.dir, { recursive: true, force: true });
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     setTimeout(exit, 5000).unref();
-    void worker.stop().then(exit, exit);
+    void running.stop().then(exit, exit);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const result = await ingestOnce(worker, gz, tokens);
-    return { mode, compatibilityDate: box.compatibility.date, compatibilityNote: box.compatibility.note, bundleBytes: box.bundleBytes, ...result };
+    return { mode, compatibilityDate: date, compatibilityNote, ...result };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -32,7 +32,7 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
-const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+const mb = (bytes: number) => (bytes < 100_000 ? `${(bytes / 1000).toFixed(0)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`);
 const ratio = (x: number) => `${x.toFixed(2)} ×`;
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 const perSecond = (records: number, ms: number) => (records / ms) * 1000;
@@ -107,7 +107,7 @@ async function main() {
       `          upload → parsed ${secs(e2e.wallMs)} wall, ${n(perSecond(e2e.records, e2e.wallMs))} rec/s: adds the upload (${n(e2e.uploadMs)} ms), ` +
         `the queue's batch wait (≤ 5 s) and polling`,
     );
-    lines.push(`          Worker: ${e2e.mode}, bundle ${mb(e2e.bundleBytes)}, compatibility date ${e2e.compatibilityDate}${e2e.compatibilityNote ? ` (${e2e.compatibilityNote})` : ''}`);
+    lines.push(`          Worker via ${e2e.mode}, compatibility date ${e2e.compatibilityDate}${e2e.compatibilityNote ? ` (${e2e.compatibilityNote})` : ''}`);
     if (e2e.unansweredPolls > 0) {
       lines.push(`          ${e2e.unansweredPolls} status request(s) went unanswered while the consumer ran (local runtime); asked again`);
     }

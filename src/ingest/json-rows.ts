@@ -6,23 +6,19 @@
  */
 export const JSON_PARAM_MAX_CHARS = 600_000;
 
-/** Splits rows into runs whose JSON stays under the cap; each run keeps its offset in `rows`. */
-export function* jsonSlices<T>(rows: T[], maxChars = JSON_PARAM_MAX_CHARS): Generator<{ offset: number; rows: T[]; json: string }> {
-  let start = 0;
-  let chars = 2;
-  for (let i = 0; i < rows.length; i++) {
-    const size = JSON.stringify(rows[i]).length + 1;
-    if (size + 2 > maxChars) throw new RangeError(`one row is ${size} characters of JSON, over the ${maxChars} a D1 parameter may hold`);
-    if (i > start && chars + size > maxChars) {
-      const slice = rows.slice(start, i);
-      yield { offset: start, rows: slice, json: JSON.stringify(slice) };
-      start = i;
-      chars = 2;
-    }
-    chars += size;
+/**
+ * Splits rows into runs whose JSON stays under the cap; each run keeps its offset in `rows`. The
+ * common case, everything fits, serialises once; only an oversized run is halved and tried again.
+ */
+export function* jsonSlices<T>(rows: T[], maxChars = JSON_PARAM_MAX_CHARS, offset = 0): Generator<{ offset: number; rows: T[]; json: string }> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows);
+  if (json.length <= maxChars) {
+    yield { offset, rows, json };
+    return;
   }
-  if (start < rows.length) {
-    const slice = rows.slice(start);
-    yield { offset: start, rows: slice, json: JSON.stringify(slice) };
-  }
+  if (rows.length === 1) throw new RangeError(`one row is ${json.length} characters of JSON, over the ${maxChars} a D1 parameter may hold`);
+  const half = Math.ceil(rows.length / 2);
+  yield* jsonSlices(rows.slice(0, half), maxChars, offset);
+  yield* jsonSlices(rows.slice(half), maxChars, offset + half);
 }

@@ -21,6 +21,8 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  // No callback reads the path, and building it costs ~16% of parse time (npm run bench).
+  jPath: false,
 });
 
 /** Parses a (repaired) fragment; throws what fast-xml-parser throws. */
