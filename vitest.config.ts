@@ -12,7 +12,9 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts'],
+          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts'],
+          // The DNS lab (Knot, kresd, dnsdist on loopback) for the DNS tests: test/lab/dns/, docs/dns-lab.md.
+          globalSetup: ['test/lab/dns/global-setup.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },
