@@ -29,14 +29,16 @@ export default defineConfig({
                 ENVIRONMENT: 'test',
                 BOOTSTRAP_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
                 INGEST_TOKEN: 'test-ingest-token-0123456789abcdef',
+                // The DNS lab's DoH front end (test/lab/dns, default port).
+                DOH_URL: 'http://127.0.0.1:18053/dns-query',
               },
             },
           }),
         ],
         test: {
           name: 'workers',
-          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts'],
-          globalSetup: ['test/fixtures/provide-fixtures.ts', 'test/fixtures/access-jwks.ts'],
+          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts', 'test/monitor/**/*.test.ts'],
+          globalSetup: ['test/fixtures/provide-fixtures.ts', 'test/fixtures/access-jwks.ts', 'test/fixtures/webhook-sink.ts', 'test/lab/dns/global-setup.ts'],
           testTimeout: 300_000,
         },
       },

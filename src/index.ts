@@ -3,14 +3,24 @@ import { handleReportEmail } from './ingest/email-handler';
 import type { IngestMessage } from './ingest/ingest-message';
 import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
 import { requeueStalled } from './ingest/sweep-stalled';
+import { consumeMonitorBatch, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
+
+export { DomainMonitor } from './monitor/domain-monitor';
+
+/** The daily cron of wrangler.toml; the other one (every 30 minutes) sweeps stalled ingest. */
+export const DAILY_CRON = '17 3 * * *';
 
 /** Worker entry: each handler only adapts the platform to a plain function. */
 export default {
   fetch: app.fetch,
   email: (message, env) => handleReportEmail(message, env),
-  queue: (batch, env) =>
-    isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeIngestBatch(batch, env),
-  scheduled: async (_controller, env) => {
-    await requeueStalled(env);
+  queue: (batch, env) => {
+    if (batch.queue.endsWith('-monitor')) return consumeMonitorBatch(batch as MessageBatch<MonitorMessage>, env);
+    const ingest = batch as MessageBatch<IngestMessage>;
+    return isDeadLetterQueue(batch.queue) ? consumeDeadLetters(ingest, env) : consumeIngestBatch(ingest, env);
   },
-} satisfies ExportedHandler<Env, IngestMessage>;
+  scheduled: async (controller, env) => {
+    if (controller.cron === DAILY_CRON) await scheduleAllDomains(env);
+    else await requeueStalled(env);
+  },
+} satisfies ExportedHandler<Env, IngestMessage | MonitorMessage>;

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseDnsCommandLine, type CheckCommand, type SpfCommand } from './dns-args';
+import { UsageError } from './usage-error';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
 export const FORMATS: readonly OutputFormat[] = ['json', 'ndjson', 'csv'];
@@ -13,17 +15,13 @@ export interface ParseCommand {
   progress: boolean;
 }
 
-export type Command = ParseCommand | { command: 'help' } | { command: 'version' };
+export type Command = ParseCommand | CheckCommand | SpfCommand | { command: 'help'; usage?: string } | { command: 'version' };
 
-/** A bad command line: printed with a hint to `--help`, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 export const USAGE = `Usage: mailcheck-edge parse [options] <file or folder>...
+       mailcheck-edge check [options] <domain>...       (mailcheck-edge check --help)
+       mailcheck-edge spf <domain> --ip <address>       (mailcheck-edge spf --help)
 
 Parse DMARC aggregate reports, SMTP TLS reports (RFC 8460) and DMARC failure
 reports (plain XML or JSON, gzip, zip, or whole emails) and write them out as
@@ -46,6 +44,7 @@ Documentation: docs/cli.md
 
 /** Turns argv (without `node` and the script) into a command; throws {@link UsageError}. */
 export function parseCommandLine(argv: readonly string[]): Command {
+  if (argv[0] === 'check' || argv[0] === 'spf') return parseDnsCommandLine(argv[0], argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -71,7 +70,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const [command, ...paths] = positionals;
   if (command === undefined) throw new UsageError('missing command (try: mailcheck-edge parse <file or folder>...)');
   if (command === 'help') return { command: 'help' };
-  if (command !== 'parse') throw new UsageError(`unknown command '${command}' (the only command is 'parse')`);
+  if (command !== 'parse') throw new UsageError(`unknown command '${command}' (the commands are parse, check and spf)`);
   if (paths.length === 0) throw new UsageError('parse: no file or folder given');
 
   const format = values.format ?? 'json';

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { packageVersion, parseCommandLine, USAGE, UsageError, type Command, type ParseCommand } from './args';
 import { discoverFiles } from './discover';
+import { runDnsCommand } from './dns-commands';
 import { CsvFormatter } from './format/csv';
 import type { Formatter } from './format/formatter';
 import { JsonFormatter, NdjsonFormatter } from './format/json';
@@ -34,8 +35,11 @@ export async function run(
   }
   switch (command.command) {
     case 'help':
-      io.stdout.write(USAGE);
+      io.stdout.write(command.usage ?? USAGE);
       return 0;
+    case 'check':
+    case 'spf':
+      return runDnsCommand(command, io);
     case 'version':
       io.stdout.write(`${packageVersion()}\n`);
       return 0;

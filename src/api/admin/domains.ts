@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { enqueueMonitoring } from '../../monitor/monitor-queue';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireScope, type AppEnv } from '../../auth/authenticate';
@@ -119,6 +120,8 @@ export const domainRoutes = new Hono<AppEnv>()
       throw error;
     }
     const created = await db.select({ id: domains.id }).from(domains).where(eq(domains.name, name)).get();
+    // Its DomainMonitor starts checking it (through the monitor queue).
+    await enqueueMonitoring(c.env, [name], 'schedule');
     return c.json((await domainDetail(db, created!.id))!, 201, { Location: `/api/admin/domains/${created!.id}` });
   })
   .post('/domains/bulk', requireScope('admin'), async (c) => {
@@ -204,6 +207,7 @@ export const domainRoutes = new Hono<AppEnv>()
     const added = results.slice(1, 1 + nameChunks.length).flatMap((r) => (r.results as { name: string }[]).map((row) => row.name));
     const addedSet = new Set(added);
     const linked = results.slice(1 + nameChunks.length, 1 + nameChunks.length + pairChunks.length).reduce((n, r) => n + r.results.length, 0);
+    await enqueueMonitoring(c.env, added, 'schedule');
     return c.json({ added, existing: names.filter((n) => !addedSet.has(n)), linked, invalid });
   })
   .get('/domains/:id{[0-9]+}', requireScope('admin'), async (c) => {
@@ -216,11 +220,13 @@ export const domainRoutes = new Hono<AppEnv>()
     const id = idParam(c, 'id');
     if (id === null) return notFound(c, `domain ${c.req.param('id')}`);
     const db = database(c.env.DB);
+    const doomed = await db.select({ name: domains.name }).from(domains).where(eq(domains.id, id)).get();
     const subject = { actor: c.get('principal').actor, action: 'domain.delete', entity: 'domain' as const, entityId: id };
     const results = await runBatch(
       c.env.DB,
       auditedDelete(subject, [db.delete(groupDomains).where(eq(groupDomains.domainId, id)), db.delete(domains).where(eq(domains.id, id))], domainSnapshot(sql`d.id = ${id}`)),
     );
     if (results[2]?.meta.changes === 0) return notFound(c, `domain ${id}`);
+    if (doomed) await enqueueMonitoring(c.env, [doomed.name], 'stop');
     return c.body(null, 204);
   });

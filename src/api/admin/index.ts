@@ -3,6 +3,7 @@ import type { AppEnv } from '../../auth/authenticate';
 import { auditRoutes } from './audit';
 import { domainRoutes } from './domains';
 import { groupDomainRoutes } from './group-domains';
+import { groupNotificationRoutes } from './group-notifications';
 import { groupRoutes } from './groups';
 import { membershipRoutes } from './memberships';
 import { tokenRoutes } from './tokens';
@@ -18,5 +19,6 @@ export const adminRoutes = new Hono<AppEnv>()
   .route('/', membershipRoutes)
   .route('/', domainRoutes)
   .route('/', groupDomainRoutes)
+  .route('/', groupNotificationRoutes)
   .route('/', tokenRoutes)
   .route('/', auditRoutes);

@@ -26,6 +26,9 @@ export const groups = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     name: text('name').notNull(),
     createdAt: text('created_at').notNull().default(now),
+    /** Told when a domain of the group changes (DNS record or findings): a webhook (JSON POST) and an address. */
+    notifyWebhook: text('notify_webhook'),
+    notifyEmail: text('notify_email'),
   },
   (t) => [uniqueIndex('groups_name').on(t.name)],
 );

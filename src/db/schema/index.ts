@@ -1,2 +1,3 @@
 export * from './access';
 export * from './reports';
+export * from './checks';

@@ -221,6 +221,9 @@ $trust
 cache.open(16 * MB, 'lmdb://$RUN/kresd/cache')
 -- FORWARD (not STUB) validates. Every other name is refused.
 policy.add(policy.suffix(policy.FORWARD({ '127.0.0.1@$KNOT_PORT' }), { todname('$SUFFIX') }))
+-- The rest of the reserved .test tree does not exist (RFC 6761): NXDOMAIN, as a real resolver would
+-- say, so checks that walk up the tree (the DMARC tree walk) see "no record" rather than a failure.
+policy.add(policy.suffix(policy.DENY, { todname('test.') }))
 policy.add(policy.all(policy.REFUSE))
 EOF
 ( cd "$RUN/kresd" && exec setsid kresd -n -c "$RUN/kresd/kresd.conf" "$RUN/kresd" \

@@ -1,0 +1,80 @@
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { requireScope, type AppEnv } from '../auth/authenticate';
+import { canSeeDomain } from '../auth/domain-access';
+import { database } from '../db/client';
+import { domainCheckChanges, domainCheckResults, domainCheckState, domains } from '../db/schema/index';
+import { domainKey } from '../lib/domain-name';
+import { monitorOf } from '../monitor/monitor-queue';
+import { latestCheck } from '../monitor/store-check';
+import { pageOf, readPage } from './pagination';
+import { problem } from './problem';
+
+/**
+ * The domain owner's view of a domain's DNS checks (the seed's /api/domainstatus): the latest complete
+ * result, its history of changes, and a re-check on demand. Only domains the principal may see, and
+ * only monitored ones (added through the admin API); anything else is 404.
+ */
+/** 404 unless the domain is monitored and the principal may see it. */
+const visibleMonitoredDomain: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const domain = domainKey(c.req.param('domain') ?? '');
+  if (!(await monitored(c.env.DB, domain)) || !(await canSeeDomain(c.env.DB, c.get('principal'), domain))) {
+    return problem(c, 404, 'Not Found', `No monitored domain ${domain}.`);
+  }
+  await next();
+};
+
+export const domainStatusRoutes = new Hono<AppEnv>()
+  .get('/domainstatus/:domain', requireScope('read'), visibleMonitoredDomain, async (c) => {
+    const domain = domainKey(c.req.param('domain'));
+    const [latest, state] = await Promise.all([
+      latestCheck(c.env.DB, domain),
+      database(c.env.DB).select().from(domainCheckState).where(eq(domainCheckState.domain, domain)).get(),
+    ]);
+    const monitor = {
+      last_attempt_at: state?.lastAttemptAt ?? null,
+      last_error: state?.lastError ?? null,
+      next_check_at: state?.nextCheckAt ?? null,
+    };
+    if (!latest) return c.json({ domain, pending: true, monitor });
+    return c.json({ ...latest.check, pending: false, monitor });
+  })
+  .get('/domainstatus/:domain/history', requireScope('read'), visibleMonitoredDomain, async (c) => {
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const domain = domainKey(c.req.param('domain'));
+    const db = database(c.env.DB);
+    const where: (SQL | undefined)[] = [eq(domainCheckChanges.domain, domain), page.after !== null ? lt(domainCheckChanges.id, page.after) : undefined];
+    const rows = await db.select().from(domainCheckChanges).where(and(...where)).orderBy(desc(domainCheckChanges.id)).limit(page.limit + 1);
+    const shown = pageOf(rows, page.limit, (r) => r.id);
+    const checks = await db
+      .select({ id: domainCheckResults.id, checked_at: domainCheckResults.checkedAt, max_severity: domainCheckResults.maxSeverity })
+      .from(domainCheckResults)
+      .where(eq(domainCheckResults.domain, domain))
+      .orderBy(desc(domainCheckResults.id))
+      .limit(30);
+    return c.json({
+      domain,
+      changes: shown.items.map((r) => ({
+        id: r.id,
+        at: r.at,
+        result_id: r.resultId,
+        area: r.area,
+        kind: r.kind,
+        finding_id: r.findingId,
+        detail: r.detail ? (JSON.parse(r.detail) as unknown) : null,
+      })),
+      next_cursor: shown.next_cursor,
+      recent_checks: checks,
+    });
+  })
+  .post('/domainstatus/:domain/recheck', requireScope('read'), visibleMonitoredDomain, async (c) => {
+    const domain = domainKey(c.req.param('domain'));
+    const outcome = await monitorOf(c.env, domain).recheck(domain);
+    const latest = await latestCheck(c.env.DB, domain);
+    return c.json({ outcome, result: latest?.check ?? null }, outcome.stored ? 200 : 503);
+  });
+
+async function monitored(d1: D1Database, domain: string): Promise<boolean> {
+  return (await database(d1).select({ id: domains.id }).from(domains).where(eq(domains.name, domain)).get()) !== undefined;
+}

@@ -1,0 +1,60 @@
+/**
+ * The shape of one domain's check, all areas together: what `mailcheck-edge check --format json`
+ * prints, what GET /api/domainstatus/:domain returns and what D1 keeps. The JSON names are a public
+ * interface.
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+export const AREAS = ['dmarc', 'spf', 'mx', 'mta_sts', 'tls_rpt', 'bimi', 'dkim', 'dnssec'] as const;
+export type Area = (typeof AREAS)[number];
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  title: string;
+  advice: string;
+  reference: string;
+}
+
+export interface AreaFinding extends Finding {
+  area: Area;
+}
+
+export interface AreaResult {
+  /** The record the area is about, where there is one (e.g. the DMARC TXT); null when missing. */
+  record?: string | null;
+  findings: Finding[];
+  [fact: string]: unknown;
+}
+
+export interface DomainCheck {
+  domain: string;
+  checked_at: string;
+  /** False when a DNS failure left some area unchecked: such a result never replaces a complete one. */
+  complete: boolean;
+  dmarc: AreaResult;
+  spf: AreaResult & { dns_lookups: number; void_lookups: number };
+  mx: AreaResult;
+  mta_sts: AreaResult;
+  tls_rpt: AreaResult;
+  bimi: AreaResult;
+  dkim: AreaResult;
+  dnssec: AreaResult;
+  /** Every finding of every area, worst first. */
+  findings: AreaFinding[];
+}
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function bySeverity<T extends Finding>(a: T, b: T): number {
+  return RANK[a.severity] - RANK[b.severity] || a.id.localeCompare(b.id);
+}
+
+export function maxSeverity(findings: readonly Finding[]): Severity | 'none' {
+  return findings.reduce<Severity | 'none'>((worst, f) => (worst === 'none' || RANK[f.severity] < RANK[worst] ? f.severity : worst), 'none');
+}
+
+/** A finding id ending in `.dns-failure` means the area could not be checked, not that it is wrong. */
+export function isDnsFailure(finding: Finding): boolean {
+  return finding.id.endsWith('.dns-failure');
+}

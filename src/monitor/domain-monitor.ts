@@ -1,0 +1,90 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { CheckChange } from '../dns/diff-checks';
+import { notifyChanges } from './notify';
+import { runDomainCheck } from './run-check';
+import { storeCheck } from './store-check';
+
+/** Default time between checks of a domain; CHECK_INTERVAL_SECONDS overrides it. */
+export const DEFAULT_INTERVAL_SECONDS = 86_400;
+/** First retry after a failed check; doubles per failure, never beyond the interval. */
+const RETRY_AFTER_MS = 5 * 60_000;
+
+export interface MonitorOutcome {
+  domain: string;
+  stored: boolean;
+  reason: string | null;
+  changes: CheckChange[];
+  next_check_at: string;
+}
+
+function intervalMs(env: Env, stored: number | undefined): number {
+  const configured = Number(env.CHECK_INTERVAL_SECONDS);
+  const seconds = stored ?? (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_INTERVAL_SECONDS);
+  return seconds * 1000;
+}
+
+/**
+ * One per monitored domain (named by the domain). Its alarm re-checks the domain on a schedule;
+ * a check that fails on DNS is retried with backoff and never replaces the last good result.
+ */
+export class DomainMonitor extends DurableObject<Env> {
+  /** Starts (or re-tunes) monitoring; the first check runs within a minute, spread to avoid bursts. */
+  async schedule(domain: string, intervalSeconds?: number): Promise<{ domain: string; next_check_at: string }> {
+    await this.ctx.storage.put('domain', domain);
+    if (intervalSeconds !== undefined) await this.ctx.storage.put('intervalSeconds', intervalSeconds);
+    let alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null) {
+      alarm = Date.now() + Math.floor(Math.random() * 60_000);
+      await this.ctx.storage.setAlarm(alarm);
+    }
+    return { domain, next_check_at: new Date(alarm).toISOString() };
+  }
+
+  /** Checks now (POST /api/domainstatus/:domain/recheck) and moves the next scheduled check on. */
+  async recheck(domain: string): Promise<MonitorOutcome> {
+    if (!(await this.ctx.storage.get<string>('domain'))) await this.ctx.storage.put('domain', domain);
+    return this.checkAndReschedule();
+  }
+
+  async stop(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.checkAndReschedule();
+  }
+
+  private async checkAndReschedule(): Promise<MonitorOutcome> {
+    const domain = await this.ctx.storage.get<string>('domain');
+    if (!domain) throw new Error('DomainMonitor has no domain: call schedule() first');
+    const interval = intervalMs(this.env, await this.ctx.storage.get<number>('intervalSeconds'));
+    const failures = (await this.ctx.storage.get<number>('failures')) ?? 0;
+    const retryAt = new Date(Date.now() + Math.min(interval, RETRY_AFTER_MS * 2 ** failures));
+    let outcome: MonitorOutcome;
+    try {
+      const check = await runDomainCheck(this.env, domain);
+      const next = new Date(Date.now() + interval);
+      const stored = await storeCheck(this.env.DB, check, check.complete ? next : retryAt);
+      if (stored.stored) {
+        await this.ctx.storage.put('failures', 0);
+        // The first result of a domain is its baseline, not news.
+        if (!stored.first && stored.changes.length > 0) {
+          const notified = await notifyChanges(this.env, domain, stored.changes);
+          for (const error of notified.errors) console.error(`notify ${domain}: ${error}`);
+        }
+        outcome = { domain, stored: true, reason: null, changes: stored.changes, next_check_at: next.toISOString() };
+      } else {
+        await this.ctx.storage.put('failures', failures + 1);
+        outcome = { domain, stored: false, reason: stored.reason, changes: [], next_check_at: retryAt.toISOString() };
+      }
+    } catch (error) {
+      // A bug or an outage: try again later rather than lose the schedule.
+      await this.ctx.storage.put('failures', failures + 1);
+      console.error(`check of ${domain} failed`, error);
+      outcome = { domain, stored: false, reason: String(error), changes: [], next_check_at: retryAt.toISOString() };
+    }
+    await this.ctx.storage.setAlarm(Date.parse(outcome.next_check_at));
+    return outcome;
+  }
+}
