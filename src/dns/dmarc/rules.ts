@@ -78,7 +78,7 @@ const RULES = {
   'dmarc.discovery-differs': {
     severity: 'warning',
     title: 'RFC 7489 and RFC 9989 receivers disagree about this domain',
-    advice: '{differences} {fix}',
+    advice: 'Receivers that follow RFC 7489 (the Public Suffix List) and those that follow RFC 9989 (the DNS tree walk) see this domain differently. {differences} {fix}',
     reference: `${RFC9989}#section-4.10`,
   },
   'dmarc.version-not-first': {

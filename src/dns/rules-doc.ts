@@ -1,0 +1,57 @@
+import { CHECK_RULES } from './checks/index';
+import { DMARC_RULES } from './dmarc/index';
+import { AREAS, type Area } from './domain-check';
+import { SPF_RULES } from './spf/index';
+
+interface DocRule {
+  id: string;
+  severity: string;
+  title: string;
+  advice: string;
+  reference: string;
+  when?: string;
+  original?: string;
+}
+
+const TITLES: Record<Area, string> = {
+  dmarc: 'DMARC',
+  spf: 'SPF',
+  mx: 'MX',
+  mta_sts: 'MTA-STS',
+  tls_rpt: 'TLS-RPT',
+  bimi: 'BIMI',
+  dkim: 'DKIM',
+  dnssec: 'DNSSEC',
+};
+
+export function rulesByArea(): Record<Area, readonly DocRule[]> {
+  return { dmarc: DMARC_RULES, spf: SPF_RULES, ...CHECK_RULES };
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** docs/rules.md, rendered from the rule lists themselves (`npm run docs:rules`; a test keeps it current). */
+export function renderRulesDoc(): string {
+  const rules = rulesByArea();
+  const lines = [
+    '# Rules',
+    '',
+    'Every finding a domain check can report, by area. The `id` is stable: scripts and alerts can rely on it.',
+    'Advice is a template; `{placeholders}` are filled with the domain\'s own names in each finding. A',
+    '`*.dns-failure` finding means the area could not be checked (the resolver failed), never that a record',
+    'is missing. Generated from the code by `npm run docs:rules`; do not edit by hand.',
+    '',
+  ];
+  for (const area of AREAS) {
+    lines.push(`## ${TITLES[area]}`, '', '| id | severity | title | advice | reference |', '|---|---|---|---|---|');
+    for (const r of rules[area]) {
+      const origin = r.original ? ` (original MailCheck: ${r.original})` : '';
+      const when = r.when ? `${r.when}. ` : '';
+      lines.push(`| \`${r.id}\` | ${r.severity} | ${cell(r.title)}${cell(origin)} | ${cell(when + r.advice)} | ${r.reference} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
