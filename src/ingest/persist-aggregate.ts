@@ -32,10 +32,12 @@ export function reporterKey(header: AggregateReportHeader): string {
   return header.org_name.trim().toLowerCase();
 }
 
-/** UTC day of the midpoint of the report's range: a report is counted on one day, exactly once. */
+/**
+ * The UTC day the report's range starts: a report is counted on one day, exactly once, and a
+ * statistic "for reports whose range starts within these days" is then a plain sum of daily rows.
+ */
 export function reportDay(header: AggregateReportHeader): string {
-  const mid = (Date.parse(header.begin) + Date.parse(header.end)) / 2;
-  return new Date(Number.isFinite(mid) ? mid : Date.parse(header.begin)).toISOString().slice(0, 10);
+  return header.begin.slice(0, 10);
 }
 
 async function readHeader(part: ReportPart): Promise<AggregateReportHeader> {

@@ -260,9 +260,11 @@ describe('HTTP upload and read API', () => {
     expect(page2.records[0]!.ordinal).toBe(100);
     expect((await api('/api/reports/999999', { token: 'test-admin-token-0123456789abcdef' })).status).toBe(404);
 
-    // The report covers 2024-03-31T15:00Z to 2024-04-01T15:00Z: it counts once, on its midpoint's day.
-    const stats = (await (await api('/api/stats/daily?domain=example.com&since=2024-04-01&until=2024-04-01', { token: 'test-admin-token-0123456789abcdef' })).json()) as { days: { day: string; messages: number; reports: number }[] };
+    // The report covers 2024-03-31T15:00Z to 2024-04-01T15:00Z: it counts once, on the day it starts.
+    const stats = (await (await api('/api/stats/daily?domain=example.com&since=2024-03-31&until=2024-03-31', { token: 'test-admin-token-0123456789abcdef' })).json()) as { days: { day: string; messages: number; reports: number }[] };
     expect(stats.days.reduce((n, d) => n + d.messages, 0)).toBe(2286);
-    expect(stats.days.every((d) => d.day === '2024-04-01' && d.reports === 1)).toBe(true);
+    expect(stats.days.every((d) => d.day === '2024-03-31' && d.reports === 1)).toBe(true);
+    const nextDay = (await (await api('/api/stats/daily?domain=example.com&since=2024-04-01&until=2024-04-01', { token: 'test-admin-token-0123456789abcdef' })).json()) as { days: unknown[] };
+    expect(nextDay.days).toEqual([]);
   });
 });

@@ -58,7 +58,7 @@ export const aggregateReports = sqliteTable(
     version: text('version'),
     beginAt: text('begin_at').notNull(),
     endAt: text('end_at').notNull(),
-    /** The day the report counts towards in roll-ups: the UTC day of the midpoint of its range. */
+    /** The day the report counts towards in roll-ups: the UTC day its range starts. */
     day: text('day').notNull(),
     p: text('p'),
     sp: text('sp'),
