@@ -71,6 +71,7 @@ export const domainStatusRoutes = new Hono<AppEnv>()
   .post('/domainstatus/:domain/recheck', requireScope('read'), visibleMonitoredDomain, async (c) => {
     const domain = domainKey(c.req.param('domain'));
     const outcome = await monitorOf(c.env, domain).recheck(domain);
+    if (outcome.throttled) return problem(c, 429, 'Too Many Requests', `${domain} was checked less than a minute ago.`, {}, { 'Retry-After': '60' });
     const latest = await latestCheck(c.env.DB, domain);
     return c.json({ outcome, result: latest?.check ?? null }, outcome.stored ? 200 : 503);
   });

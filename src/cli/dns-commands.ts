@@ -4,6 +4,7 @@ import { AREAS, type DomainCheck } from '../dns/domain-check';
 import { checkHost, type SpfCheckResult } from '../dns/spf/index';
 import type { CheckCommand, SpfCommand } from './dns-args';
 import type { CliIo } from './run';
+import { QUERIES_PER_CHECK } from '../dns/query-budget';
 
 const AREA_TITLES: Record<(typeof AREAS)[number], string> = {
   dmarc: 'DMARC',
@@ -52,8 +53,8 @@ export function spfAsText(result: SpfCheckResult): string {
 
 /** `check` and `spf`: 0 when done, 1 when a DNS failure left a check incomplete. */
 export async function runDnsCommand(command: CheckCommand | SpfCommand, io: CliIo): Promise<number> {
-  const resolver = createDohResolver({ url: command.resolver ?? DEFAULT_DOH_URL });
   if (command.command === 'spf') {
+    const resolver = createDohResolver({ url: command.resolver ?? DEFAULT_DOH_URL, maxQueries: QUERIES_PER_CHECK });
     const result = await checkHost(resolver, {
       ip: command.ip,
       domain: command.domain,
@@ -64,12 +65,22 @@ export async function runDnsCommand(command: CheckCommand | SpfCommand, io: CliI
     return result.result === 'temperror' ? 1 : 0;
   }
   const checks: DomainCheck[] = [];
+  let invalid = 0;
   for (const domain of command.domains) {
-    const check = await checkDomain(resolver, domain, { selectors: command.selectors });
+    let check: DomainCheck;
+    try {
+      // A fresh resolver budget per domain, the same as the Worker's monitor allows one check.
+      check = await checkDomain(createDohResolver({ url: command.resolver ?? DEFAULT_DOH_URL, maxQueries: QUERIES_PER_CHECK }), domain, { selectors: command.selectors });
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      io.stderr.write(`error: ${error.message}\n`);
+      invalid++;
+      continue;
+    }
     checks.push(check);
     if (command.format === 'text') io.stdout.write(checkAsText(check));
   }
   // One domain: one object; several: an array of them.
-  if (command.format === 'json') io.stdout.write(`${JSON.stringify(checks.length === 1 ? checks[0] : checks, null, 2)}\n`);
-  return checks.every((c) => c.complete) ? 0 : 1;
+  if (command.format === 'json' && checks.length > 0) io.stdout.write(`${JSON.stringify(checks.length === 1 ? checks[0] : checks, null, 2)}\n`);
+  return invalid === 0 && checks.every((c) => c.complete) ? 0 : 1;
 }

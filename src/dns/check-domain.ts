@@ -6,8 +6,13 @@ import { checkMx } from './checks/mx';
 import { checkTlsRpt } from './checks/tls-rpt';
 import { evaluateDmarc } from './dmarc/index';
 import { bySeverity, isDnsFailure, type AreaFinding, type DomainCheck, type Finding } from './domain-check';
+import { normaliseDomain } from '../lib/domain-name';
 import type { Resolver } from './resolver';
 import { evaluateSpf } from './spf/index';
+
+function dkimRecords(selectors: { selector: string; record: string | null }[]): string | null {
+  return selectors.length ? selectors.map((s) => `${s.selector}: ${s.record ?? '(none)'}`).join('\n') : null;
+}
 
 export interface CheckDomainOptions {
   /** DKIM selectors to check: those seen in the domain's aggregate reports (never guessed). */
@@ -23,7 +28,10 @@ export interface CheckDomainOptions {
  * marks the whole result incomplete rather than reporting records as missing.
  */
 export async function checkDomain(resolver: Resolver, domain: string, options: CheckDomainOptions = {}): Promise<DomainCheck> {
-  const name = domain.trim().toLowerCase().replace(/\.$/, '');
+  const normal = normaliseDomain(domain);
+  // Names reach DNS queries and the MTA-STS URL: only a real host name goes further.
+  if ('error' in normal) throw new RangeError(`"${domain}" is not a domain name: it ${normal.error}`);
+  const name = normal.name;
   const [dmarc, spf, mx, tlsRpt, bimi, dkim, dnssec] = await Promise.all([
     evaluateDmarc(resolver, name),
     evaluateSpf(resolver, name),
@@ -47,11 +55,12 @@ export async function checkDomain(resolver: Resolver, domain: string, options: C
       facts: spf.facts,
       findings: spf.findings as Finding[],
     },
-    mx: { record: null, facts: mx.facts, findings: mx.findings },
+    mx: { record: mx.record, facts: mx.facts, findings: mx.findings },
     mta_sts: { record: mtaSts.record, facts: mtaSts.facts, findings: mtaSts.findings },
     tls_rpt: { record: tlsRpt.record, facts: tlsRpt.facts, findings: tlsRpt.findings },
     bimi: { record: bimi.record, facts: bimi.facts, findings: bimi.findings },
-    dkim: { record: null, facts: dkim.facts, findings: dkim.findings },
+    // One line per selector, so a changed or removed key shows up as a record change.
+    dkim: { record: dkimRecords(dkim.facts.selectors), facts: dkim.facts, findings: dkim.findings },
     dnssec: { record: null, facts: dnssec.facts, findings: dnssec.findings },
   };
   const findings: AreaFinding[] = Object.entries(areas)

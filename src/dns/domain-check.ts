@@ -54,7 +54,10 @@ export function maxSeverity(findings: readonly Finding[]): Severity | 'none' {
   return findings.reduce<Severity | 'none'>((worst, f) => (worst === 'none' || RANK[f.severity] < RANK[worst] ? f.severity : worst), 'none');
 }
 
-/** A finding id ending in `.dns-failure` means the area could not be checked, not that it is wrong. */
+/**
+ * A finding id ending in `dns-failure` (`spf.dns-failure`, `mx.host-dns-failure`, ...) means something
+ * could not be checked because DNS failed, not that it is wrong.
+ */
 export function isDnsFailure(finding: Finding): boolean {
-  return finding.id.endsWith('.dns-failure');
+  return finding.id.endsWith('dns-failure');
 }

@@ -132,7 +132,7 @@ function recordRows(records: AggregateRecord[], firstOrdinal: number) {
   records.forEach((r, i) => {
     const ordinal = firstOrdinal + i;
     rows.push([ordinal, r.source_ip, r.count, r.disposition, r.dkim, r.spf, r.header_from, r.envelope_from, r.envelope_to]);
-    r.dkim_results.forEach((d, k) => dkim.push([ordinal, k, d.domain, d.selector, d.result, d.human_result]));
+    r.dkim_results.forEach((d, k) => dkim.push([ordinal, k, d.domain.toLowerCase(), d.selector, d.result, d.human_result]));
     r.spf_results.forEach((s, k) => spf.push([ordinal, k, s.domain, s.scope, s.result, s.human_result]));
     r.reasons.forEach((o, k) => overrides.push([ordinal, k, o.type, o.comment]));
   });

@@ -49,6 +49,8 @@ export async function notifyChanges(env: Env, domain: string, changes: CheckChan
           headers: { 'Content-Type': 'application/json', 'User-Agent': 'MailCheck-Edge' },
           body: JSON.stringify({ domain, group: r.group, changes, text }),
           signal: AbortSignal.timeout(10_000),
+          // A redirect could send the notice somewhere the administrator never configured.
+          redirect: 'manual',
         });
         if (response.ok) outcome.webhooks++;
         else outcome.errors.push(`webhook of ${r.group}: HTTP ${response.status}`);

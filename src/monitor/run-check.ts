@@ -4,19 +4,19 @@ import { checkDomain } from '../dns/check-domain';
 import { createDohResolver, DEFAULT_DOH_URL } from '../dns/doh-client';
 import type { DomainCheck } from '../dns/domain-check';
 
-/**
- * DNS queries one check may make. Each DoH query is a subrequest; Workers Paid allows 1,000 per
- * invocation, and a DO alarm checks one domain, so this leaves room for the MTA-STS fetch and the
- * webhook.
- */
-export const QUERIES_PER_CHECK = 400;
+import { QUERIES_PER_CHECK } from '../dns/query-budget';
 
-/** DKIM selectors seen for the domain in aggregate reports: never guessed (no "default"). */
+/**
+ * DKIM selectors seen for the domain in aggregate reports of the last 90 days: never guessed (no
+ * "default"). Only selectors that passed count: anyone can mail a report, but only the domain's
+ * real keys make DKIM pass at receivers, so forged selectors cannot raise false alarms.
+ */
 export async function selectorsSeen(d1: D1Database, domain: string): Promise<string[]> {
-  const rows = await database(d1).all<{ selector: string }>(sql`SELECT DISTINCT lower(k.selector) AS selector
+  const rows = await database(d1).all<{ selector: string }>(sql`SELECT lower(k.selector) AS selector, count(*) AS seen
     FROM record_dkim_results k JOIN aggregate_reports a ON a.id = k.report_id
-    WHERE lower(k.domain) = ${domain} AND k.selector IS NOT NULL AND k.selector <> ''
-    ORDER BY selector LIMIT 20`);
+    WHERE k.domain = ${domain} AND k.result = 'pass' AND k.selector IS NOT NULL AND k.selector <> ''
+      AND a.day >= date('now', '-90 days')
+    GROUP BY 1 ORDER BY seen DESC, selector LIMIT 20`);
   return rows.map((r) => r.selector);
 }
 

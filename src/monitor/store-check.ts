@@ -27,12 +27,13 @@ export async function latestCheck(d1: D1Database, domain: string): Promise<{ id:
 /**
  * Keeps a check. A complete one becomes the domain's latest result, with the changes since the
  * previous one, in one D1 transaction; an incomplete one (a DNS failure somewhere) only records the
- * failed attempt, so a resolver outage never turns a domain's records into "missing".
+ * failed attempt, so a resolver outage never turns a domain's records into "missing" — unless the
+ * caller accepts it (`acceptIncomplete`: the failure has persisted and is itself the news).
  */
-export async function storeCheck(d1: D1Database, check: DomainCheck, nextCheckAt: Date): Promise<StoredCheck> {
+export async function storeCheck(d1: D1Database, check: DomainCheck, nextCheckAt: Date, options: { acceptIncomplete?: boolean } = {}): Promise<StoredCheck> {
   const db = database(d1);
   const attemptAt = iso(new Date(check.checked_at));
-  if (!check.complete) {
+  if (!check.complete && !options.acceptIncomplete) {
     const reason = check.findings.filter((f) => f.id.endsWith('.dns-failure')).map((f) => `${f.area}: ${f.title}`).join('; ') || 'DNS failure';
     await db
       .insert(domainCheckState)
@@ -45,6 +46,14 @@ export async function storeCheck(d1: D1Database, check: DomainCheck, nextCheckAt
   }
   const previous = await latestCheck(d1, check.domain);
   const changes = previous ? diffChecks(previous.check, check) : [];
+  if (previous && changes.length === 0) {
+    // Nothing changed: refresh the latest result in place, so history grows with changes, not with days.
+    await runBatch(d1, [
+      db.update(domainCheckResults).set({ checkedAt: attemptAt, maxSeverity: maxSeverity(check.findings), result: JSON.stringify(check) }).where(eq(domainCheckResults.id, previous.id)),
+      db.update(domainCheckState).set({ lastAttemptAt: attemptAt, lastError: null, consecutiveFailures: 0, nextCheckAt: iso(nextCheckAt) }).where(eq(domainCheckState.domain, check.domain)),
+    ]);
+    return { stored: true, resultId: previous.id, changes, first: false };
+  }
   const newId = sql`(SELECT max(id) FROM domain_check_results WHERE domain = ${check.domain})`;
   await runBatch(d1, [
     db.insert(domainCheckResults).values({ domain: check.domain, checkedAt: attemptAt, maxSeverity: maxSeverity(check.findings), result: JSON.stringify(check) }),

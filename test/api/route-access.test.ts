@@ -80,8 +80,9 @@ const ROUTES: Record<string, Example> = {
   'DELETE /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 204 },
   'PUT /api/admin/groups/:id{[0-9]+}/notifications': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/notifications`, body: { webhook: 'https://hooks.own.example/mailcheck', email: null } }), adminStatus: 200 },
   'GET /api/domainstatus/:domain': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}` }), adminStatus: 200 },
-  // example.com is not in the DNS lab (its resolver refuses it): the check runs, cannot complete, 503.
-  'POST /api/domainstatus/:domain/recheck': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/recheck` }), adminStatus: 503, ownStatus: 503 },
+  // example.com is not in the DNS lab (its resolver refuses it): the member's check runs and cannot
+  // complete (503); the administrator's, a moment later, is refused by the one-a-minute limit (429).
+  'POST /api/domainstatus/:domain/recheck': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/recheck` }), adminStatus: 429, ownStatus: 503 },
   'GET /api/domainstatus/:domain/history': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/history` }), adminStatus: 200 },
   'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
 };

@@ -70,6 +70,13 @@ describe('mailcheck-edge check', () => {
     expect(broken.dmarc.findings.map((f) => f.id)).toContain('dmarc.invalid-value');
   });
 
+  it('refuses a name that is not a domain before any query, and still checks the others', () => {
+    const run = cli('check', 'not a domain', 'weak.dmarc.lab.mailcheck.test', '--format', 'json');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('"not a domain" is not a domain name');
+    expect((JSON.parse(run.stdout) as Check).domain).toBe('weak.dmarc.lab.mailcheck.test');
+  });
+
   it('prints a readable report in text, and exits 1 when a DNS failure leaves a check incomplete', () => {
     const text = cli('check', 'weak.dmarc.lab.mailcheck.test');
     expect(text.status).toBe(0);

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -27,7 +27,16 @@ async function call<T = Record<string, unknown>>(method: string, path: string, t
   return { status: response.status, json: (text ? JSON.parse(text) : null) as T };
 }
 
-const monitor = () => env.DOMAIN_MONITOR.get(env.DOMAIN_MONITOR.idFromName(DOMAIN));
+const monitorOf = (domain: string) => env.DOMAIN_MONITOR.get(env.DOMAIN_MONITOR.idFromName(domain));
+const monitor = () => monitorOf(DOMAIN);
+
+/** Lets the next on-demand check run at once (they are otherwise at most one a minute). */
+async function forgetLastRun(domain: string, failures?: number) {
+  await runInDurableObject(monitorOf(domain), async (_instance, state) => {
+    await state.storage.delete('lastRunAt');
+    if (failures !== undefined) await state.storage.put('failures', failures);
+  });
+}
 let member = '';
 let outsider = '';
 
@@ -82,6 +91,9 @@ describe('DomainMonitor', () => {
     const before = { ...latest.check, dmarc: { ...latest.check.dmarc, record: 'v=DMARC1; p=none', findings: [...latest.check.dmarc.findings, { id: 'dmarc.policy-none', severity: 'warning' as const, title: 'p=none', advice: 'move to quarantine', reference: '' }] } };
     await env.DB.prepare('UPDATE domain_check_results SET result = ? WHERE id = ?').bind(JSON.stringify(before), latest.id).run();
 
+    // Right after the alarm's check, an on-demand one is refused for a minute.
+    expect((await call('POST', `/api/domainstatus/${DOMAIN}/recheck`, member)).status).toBe(429);
+    await forgetLastRun(DOMAIN);
     const recheck = await call<{ outcome: { stored: boolean; changes: { area: string; kind: string; finding_id: string | null }[] } }>('POST', `/api/domainstatus/${DOMAIN}/recheck`, member);
     expect(recheck.status).toBe(200);
     expect(recheck.json.outcome.changes).toEqual(
@@ -115,7 +127,7 @@ describe('DomainMonitor', () => {
     expect(status.json.monitor.last_error).toContain('SERVFAIL');
   });
 
-  it('answers pending for a monitored domain not checked yet, and a DNS-broken domain stays pending', async () => {
+  it('keeps a broken domain pending through passing failures, then stores and reports a failure that persists', async () => {
     const bogus = 'www.bogus.lab.mailcheck.test';
     expect((await call('POST', '/api/admin/domains', ADMIN, { name: bogus })).status).toBe(201);
     const before = await call<{ pending: boolean }>('GET', `/api/domainstatus/${bogus}`, ADMIN);
@@ -127,5 +139,13 @@ describe('DomainMonitor', () => {
     const after = await call<{ pending: boolean; monitor: { last_error: string } }>('GET', `/api/domainstatus/${bogus}`, ADMIN);
     expect(after.json).toMatchObject({ pending: true });
     expect(after.json.monitor.last_error).toBeTruthy();
+    // Three failures in a row: the fourth is stored as the result, DNS failures and all.
+    await forgetLastRun(bogus, 3);
+    const persisted = await call<{ outcome: { stored: boolean } }>('POST', `/api/domainstatus/${bogus}/recheck`, ADMIN);
+    expect(persisted.json.outcome.stored).toBe(true);
+    const stored = await call<DomainCheck & { pending: boolean }>('GET', `/api/domainstatus/${bogus}`, ADMIN);
+    expect(stored.json).toMatchObject({ pending: false, complete: false });
+    expect(stored.json.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['dmarc.dns-failure', 'dnssec.bogus']));
+    expect(stored.json.findings.map((f) => f.id)).not.toContain('dmarc.no-record');
   });
 });

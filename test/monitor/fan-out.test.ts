@@ -43,9 +43,10 @@ describe('monitoring 10,000 domains', () => {
 });
 
 describe('DKIM selectors come from the aggregate reports, never guessed', () => {
-  it('lists the selectors reporters saw for the domain', async () => {
-    const xml = `<feedback><report_metadata><org_name>Receiver</org_name><email>r@receiver.example</email><report_id>sel-1</report_id><date_range><begin>1735689600</begin><end>1735775999</end></date_range></report_metadata><policy_published><domain>selectors.example</domain><p>none</p></policy_published>
-      <record><row><source_ip>192.0.2.1</source_ip><count>3</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row><identifiers><header_from>selectors.example</header_from></identifiers><auth_results><dkim><domain>selectors.example</domain><selector>Mail2025</selector><result>pass</result></dkim><dkim><domain>esp.example</domain><selector>esp1</selector><result>pass</result></dkim></auth_results></record></feedback>`;
+  it('lists the selectors that passed in recent reports for the domain, not forged ones', async () => {
+    const begin = Math.floor(Date.now() / 1000) - 2 * 86_400;
+    const xml = `<feedback><report_metadata><org_name>Receiver</org_name><email>r@receiver.example</email><report_id>sel-1</report_id><date_range><begin>${begin}</begin><end>${begin + 86_399}</end></date_range></report_metadata><policy_published><domain>selectors.example</domain><p>none</p></policy_published>
+      <record><row><source_ip>192.0.2.1</source_ip><count>3</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row><identifiers><header_from>selectors.example</header_from></identifiers><auth_results><dkim><domain>Selectors.example</domain><selector>Mail2025</selector><result>pass</result></dkim><dkim><domain>selectors.example</domain><selector>forged</selector><result>fail</result></dkim><dkim><domain>esp.example</domain><selector>esp1</selector><result>pass</result></dkim></auth_results></record></feedback>`;
     const { inboundId } = await deliverEmail(reportEmail([{ filename: 'r.xml', contentType: 'text/xml', bytes: new TextEncoder().encode(xml) }]));
     expect((await settle(inboundId)).status).toBe('parsed');
     expect(await selectorsSeen(env.DB, 'selectors.example')).toEqual(['mail2025']);

@@ -117,7 +117,8 @@ export const recordDkimResults = sqliteTable(
     result: text('result').notNull(),
     humanResult: text('human_result'),
   },
-  (t) => [primaryKey({ columns: [t.reportId, t.ordinal, t.idx] })],
+  // The monitor looks up the selectors seen for a domain (src/monitor/run-check.ts).
+  (t) => [primaryKey({ columns: [t.reportId, t.ordinal, t.idx] }), index('record_dkim_results_domain').on(t.domain, t.selector)],
 );
 
 export const recordSpfResults = sqliteTable(

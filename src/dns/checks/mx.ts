@@ -132,6 +132,11 @@ export async function checkMx(resolver: Resolver, domain: string): Promise<MxRes
   if (mx.length === 0) {
     const implicit = await addresses(resolver, name);
     facts.implicit = { v4: implicit.v4, v6: implicit.v6 };
+    if (implicit.failure) {
+      // Not known whether it has addresses: never say "it has none".
+      findings.push(finding('mx.dns-failure', { name, status: implicit.failure.status, domain: name }, describeFailure(implicit.failure)));
+      return result;
+    }
     const count = implicit.v4.length + implicit.v6.length;
     findings.push(
       finding('mx.none', {

@@ -1,0 +1,1 @@
+CREATE INDEX `record_dkim_results_domain` ON `record_dkim_results` (`domain`,`selector`);
