@@ -3,14 +3,14 @@ import { handleReportEmail } from './ingest/email-handler';
 import type { IngestMessage } from './ingest/ingest-message';
 import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
 import { requeueStalled } from './ingest/sweep-stalled';
-import { consumeMonitorBatch, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
+import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
 
 export { DomainMonitor } from './monitor/domain-monitor';
 
-/** The daily cron of wrangler.toml; the other one (every 30 minutes) sweeps stalled ingest. */
-export const DAILY_CRON = '17 3 * * *';
-
-/** Worker entry: each handler only adapts the platform to a plain function. */
+/**
+ * Worker entry: each handler only adapts the platform to a plain function. Export nothing else here
+ * but Durable Object classes: workerd takes every export of the main module for a handler.
+ */
 export default {
   fetch: app.fetch,
   email: (message, env) => handleReportEmail(message, env),

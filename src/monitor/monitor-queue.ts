@@ -7,6 +7,9 @@ export interface MonitorMessage {
   action: 'schedule' | 'stop';
 }
 
+/** The daily cron of wrangler.toml that runs scheduleAllDomains; the other sweeps stalled ingest. */
+export const DAILY_CRON = '17 3 * * *';
+
 /** Messages per sendBatch call (the Queues limit is 100). */
 const SEND_BATCH = 100;
 
