@@ -236,6 +236,20 @@ function stubDoh(answer: (q: { name: string; type: string }) => dnsPacket.Packet
 describe('the DoH client with answers a lab resolver would not give', () => {
   const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE;
 
+  it('asks with the DO bit (EDNS0) and recursion desired, as RFC 8484 wire format', async () => {
+    let sent: dnsPacket.Packet | undefined;
+    const capture: typeof fetch = async (_input, init) => {
+      expect(new Headers(init?.headers).get('content-type')).toBe('application/dns-message');
+      sent = dnsPacket.decode(Buffer.from(new Uint8Array(await new Response(init?.body).arrayBuffer())));
+      const bytes = dnsPacket.encode({ type: 'response', id: 0, flags, questions: sent.questions!, answers: [] });
+      return new Response(new Uint8Array(bytes), { headers: { 'content-type': 'application/dns-message' } });
+    };
+    await createDohResolver({ url: 'https://doh.invalid/dns-query', fetch: capture }).query('do-bit.example', 'TXT');
+    const opt = sent!.additionals!.find((r) => r.type === 'OPT') as { flags?: number } | undefined;
+    expect(((opt?.flags ?? 0) & dnsPacket.DNSSEC_OK) !== 0).toBe(true);
+    expect(((sent!.flags ?? 0) & dnsPacket.RECURSION_DESIRED) !== 0).toBe(true);
+  });
+
   it('asks again at the end of a chain when the answer stops at a CNAME', async () => {
     const stub = stubDoh(({ name }) =>
       name === 'a.example'

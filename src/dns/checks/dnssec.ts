@@ -42,9 +42,12 @@ export interface DnssecFacts {
   status: 'validated' | 'unsigned' | 'bogus' | 'unknown';
   /** The SOA answer was vouched for by the validating resolver (AD). */
   authenticated: boolean;
-  /** The nearest name, from the domain upward, whose DS query answered; and whether a DS is there. */
+  /**
+   * The nearest name, from the domain upward, whose DS query answered, and whether a DS is there; both
+   * null when the answers validated (the chain of trust is proven, so no DS lookup is made).
+   */
   dsName: string | null;
-  dsPresent: boolean;
+  dsPresent: boolean | null;
   soaStatus: string;
   /** The resolver's Extended DNS Error, when it gave one. */
   extendedError?: string;
@@ -62,6 +65,7 @@ export async function checkDnssec(resolver: Resolver, domain: string): Promise<D
   if (!isDnsFailure(soa.status)) {
     if (soa.authenticated) {
       facts.status = 'validated';
+      facts.dsPresent = null;
       return result;
     }
     const ds = await resolver.query(name, 'DS');
