@@ -1,21 +1,10 @@
 import { checkDomain } from '../dns/check-domain';
 import { createDohResolver, DEFAULT_DOH_URL } from '../dns/doh-client';
-import { AREAS, type DomainCheck } from '../dns/domain-check';
+import { AREA_TITLES, AREAS, type DomainCheck } from '../dns/domain-check';
 import { checkHost, type SpfCheckResult } from '../dns/spf/index';
 import type { CheckCommand, SpfCommand } from './dns-args';
 import type { CliIo } from './run';
 import { QUERIES_PER_CHECK } from '../dns/query-budget';
-
-const AREA_TITLES: Record<(typeof AREAS)[number], string> = {
-  dmarc: 'DMARC',
-  spf: 'SPF',
-  mx: 'MX',
-  mta_sts: 'MTA-STS',
-  tls_rpt: 'TLS-RPT',
-  bimi: 'BIMI',
-  dkim: 'DKIM',
-  dnssec: 'DNSSEC',
-};
 
 const MARK = { error: '✗', warning: '!', info: 'i' } as const;
 

@@ -3,18 +3,24 @@
  * prints, what GET /api/domainstatus/:domain returns and what D1 keeps. The JSON names are a public
  * interface.
  */
-export type Severity = 'error' | 'warning' | 'info';
+import type { Finding, Severity } from './checks/finding';
+
+export type { Finding, Severity };
 
 export const AREAS = ['dmarc', 'spf', 'mx', 'mta_sts', 'tls_rpt', 'bimi', 'dkim', 'dnssec'] as const;
 export type Area = (typeof AREAS)[number];
 
-export interface Finding {
-  id: string;
-  severity: Severity;
-  title: string;
-  advice: string;
-  reference: string;
-}
+/** How each area is named to people (reports, docs). */
+export const AREA_TITLES: Record<Area, string> = {
+  dmarc: 'DMARC',
+  spf: 'SPF',
+  mx: 'MX',
+  mta_sts: 'MTA-STS',
+  tls_rpt: 'TLS-RPT',
+  bimi: 'BIMI',
+  dkim: 'DKIM',
+  dnssec: 'DNSSEC',
+};
 
 export interface AreaFinding extends Finding {
   area: Area;

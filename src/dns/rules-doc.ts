@@ -1,6 +1,6 @@
 import { CHECK_RULES } from './checks/index';
 import { DMARC_RULES } from './dmarc/index';
-import { AREAS, type Area } from './domain-check';
+import { AREA_TITLES, AREAS, type Area } from './domain-check';
 import { SPF_RULES } from './spf/index';
 
 interface DocRule {
@@ -12,17 +12,6 @@ interface DocRule {
   when?: string;
   original?: string;
 }
-
-const TITLES: Record<Area, string> = {
-  dmarc: 'DMARC',
-  spf: 'SPF',
-  mx: 'MX',
-  mta_sts: 'MTA-STS',
-  tls_rpt: 'TLS-RPT',
-  bimi: 'BIMI',
-  dkim: 'DKIM',
-  dnssec: 'DNSSEC',
-};
 
 export function rulesByArea(): Record<Area, readonly DocRule[]> {
   return { dmarc: DMARC_RULES, spf: SPF_RULES, ...CHECK_RULES };
@@ -45,7 +34,7 @@ export function renderRulesDoc(): string {
     '',
   ];
   for (const area of AREAS) {
-    lines.push(`## ${TITLES[area]}`, '', '| id | severity | title | advice | reference |', '|---|---|---|---|---|');
+    lines.push(`## ${AREA_TITLES[area]}`, '', '| id | severity | title | advice | reference |', '|---|---|---|---|---|');
     for (const r of rules[area]) {
       const origin = r.original ? ` (original MailCheck: ${r.original})` : '';
       const when = r.when ? `${r.when}. ` : '';
