@@ -4,6 +4,7 @@ import type { IngestMessage } from './ingest/ingest-message';
 import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
 import { requeueStalled } from './ingest/sweep-stalled';
 import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
+import { consumeSenderBatch, type SenderLookupMessage } from './senders/sender-queue';
 
 export { DomainMonitor } from './monitor/domain-monitor';
 
@@ -16,6 +17,7 @@ export default {
   email: (message, env) => handleReportEmail(message, env),
   queue: (batch, env) => {
     if (batch.queue.endsWith('-monitor')) return consumeMonitorBatch(batch as MessageBatch<MonitorMessage>, env);
+    if (batch.queue.endsWith('-senders')) return consumeSenderBatch(batch as MessageBatch<SenderLookupMessage>, env);
     const ingest = batch as MessageBatch<IngestMessage>;
     return isDeadLetterQueue(batch.queue) ? consumeDeadLetters(ingest, env) : consumeIngestBatch(ingest, env);
   },
@@ -23,4 +25,4 @@ export default {
     if (controller.cron === DAILY_CRON) await scheduleAllDomains(env);
     else await requeueStalled(env);
   },
-} satisfies ExportedHandler<Env, IngestMessage | MonitorMessage>;
+} satisfies ExportedHandler<Env, IngestMessage | MonitorMessage | SenderLookupMessage>;

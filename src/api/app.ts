@@ -13,6 +13,7 @@ import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { problem } from './problem';
 import { reportRoutes } from './report-routes';
+import { reverseDnsRoutes } from './reverse-dns-routes';
 import { uploadRoutes } from './upload-routes';
 
 /** JSON bodies of the API (admin changes, replay) are small; uploads have their own, larger limit. */
@@ -47,6 +48,7 @@ export const app = new Hono<AppEnv>()
   .route('/api', inboundRoutes)
   .route('/api', meRoutes)
   .route('/api', domainStatusRoutes)
+  .route('/api', reverseDnsRoutes)
   .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {

@@ -7,6 +7,7 @@ import { parseSmtpTlsReport } from '../reports/tlsrpt';
 import { ingestAggregatePart, type AggregateOutcome } from './persist-aggregate';
 import { countFailureReport, type FailureOutcome } from './persist-failure';
 import { storeTlsReport, type TlsOutcome } from './persist-tls';
+import { enqueueSenderLookups } from '../senders/sender-queue';
 import { WorkBudget } from './work-budget';
 
 /**
@@ -33,6 +34,19 @@ export type ProcessResult =
 /** Thrown for failures worth retrying (R2 object missing, D1 busy, ...): the queue retries with backoff. */
 export class RetryableIngestError extends Error {
   override name = 'RetryableIngestError';
+}
+
+/**
+ * Queues the report's source addresses for reverse DNS and sender identification, in the background
+ * (src/senders/). Best effort: a failure here must not fail the ingest, which is already stored.
+ */
+async function identifySendersLater(env: Env, reportId: number): Promise<void> {
+  try {
+    const rows = await database(env.DB).all<{ ip: string }>(sql`SELECT DISTINCT source_ip AS ip FROM aggregate_records WHERE report_id = ${reportId}`);
+    await enqueueSenderLookups(env, env.SENDER_QUEUE, rows.map((r) => r.ip));
+  } catch (error) {
+    console.error(`report ${reportId}: sender lookups not queued`, error);
+  }
 }
 
 async function collectText(part: ReportPart, warnings: string[]): Promise<string> {
@@ -98,6 +112,7 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
       if (part.kind === 'aggregate') {
         const outcome = await ingestAggregatePart(env.DB, part, inboundId, budget);
         if (outcome.status === 'continue') return { status: 'continue', delaySeconds: 0 };
+        if (outcome.status === 'stored') await identifySendersLater(env, outcome.id);
         if (outcome.status === 'wait') return { status: 'continue', delaySeconds: WAIT_FOR_OTHER_DELIVERY_SECONDS };
         summary.aggregate.push(outcome);
       } else {

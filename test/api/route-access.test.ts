@@ -14,6 +14,7 @@ type Kind =
   | 'self' // any signed-in principal
   | 'domain' // domain data: members see their groups' domains only, 404 for others
   | 'domain-list' // a list of domain data: members see only their groups' rows
+  | 'read' // any principal with the read scope; not tied to a domain (reverse DNS of an address)
   | 'ingest' // needs the ingest scope
   | 'admin'; // administrators only
 
@@ -84,6 +85,10 @@ const ROUTES: Record<string, Example> = {
   // complete (503); the administrator's, a moment later, is refused by the one-a-minute limit (429).
   'POST /api/domainstatus/:domain/recheck': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/recheck` }), adminStatus: 429, ownStatus: 503 },
   'GET /api/domainstatus/:domain/history': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/history` }), adminStatus: 200 },
+  'GET /api/reverse-dns/:ip': { kind: 'read', request: () => ({ path: '/api/reverse-dns/192.0.2.1' }), adminStatus: 200 },
+  'POST /api/reverse-dns': { kind: 'read', request: () => ({ path: '/api/reverse-dns', body: { ips: ['192.0.2.1', '2001:db8::1'] } }), adminStatus: 200 },
+  'GET /api/reverse-dns/map/:base_domain': { kind: 'read', request: () => ({ path: '/api/reverse-dns/map/mcsv.net' }), adminStatus: 200 },
+  'PUT /api/reverse-dns/map/:base_domain': { kind: 'admin', request: () => ({ path: '/api/reverse-dns/map/route-test.example', body: { name: 'Route Test Mail', type: 'Email Provider' } }), adminStatus: 201 },
   'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
 };
 
@@ -269,6 +274,10 @@ describe.each(Object.entries(ROUTES))('%s', (route, example) => {
     const own = await send(method, example, ids, tokens.member);
     expect(own.status).toBe(200);
     expect((JSON.parse(own.text) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  });
+  if (example.kind === 'read') it('members of any group → 200', async () => {
+    expect((await send(method, example, ids, tokens.member)).status).toBe(200);
+    expect((await send(method, example, ids, tokens.otherMember)).status).toBe(200);
   });
   if (example.kind === 'self') it('any signed-in principal → 200', async () => {
     expect((await send(method, example, ids, tokens.member)).status).toBe(200);

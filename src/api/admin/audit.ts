@@ -6,7 +6,7 @@ import { auditLog } from '../../db/schema/index';
 import { pageOf } from '../pagination';
 import { invalid, readPaging } from './validation';
 
-const ENTITIES = ['user', 'group', 'domain', 'token'];
+const ENTITIES = ['user', 'group', 'domain', 'token', 'inbound', 'sender_map'];
 
 function parseSnapshot(text: string | null): unknown {
   if (text === null) return null;

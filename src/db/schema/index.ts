@@ -1,3 +1,4 @@
 export * from './access';
 export * from './reports';
 export * from './checks';
+export * from './senders';
