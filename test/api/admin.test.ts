@@ -627,3 +627,10 @@ describe('GET /api/me', () => {
     expect(response.json.domains).toContain(domain.name);
   });
 });
+
+describe('group names in the database', () => {
+  it('are unique ignoring case even for writes that bypass the API', async () => {
+    await env.DB.prepare("INSERT INTO groups (name) VALUES ('Case Agency')").run();
+    await expect(env.DB.prepare("INSERT INTO groups (name) VALUES ('CASE AGENCY')").run()).rejects.toThrow(/UNIQUE/);
+  });
+});

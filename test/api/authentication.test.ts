@@ -62,6 +62,16 @@ describe('Cloudflare Access sign-in', () => {
     });
   }
 
+  it('caches the team\'s keys instead of fetching them for every request', async () => {
+    const fetches = async () => ((await (await fetch(access.jwksUrl.replace('/cdn-cgi/access/certs', '/fetches'))).json()) as { fetches: number }).fetches;
+    const jwt = await accessJwt({ email: 'ann@agency.example' });
+    expect((await call('/api/me', { headers: { 'Cf-Access-Jwt-Assertion': jwt } })).status).toBe(200);
+    const before = await fetches();
+    for (let i = 0; i < 3; i++) expect((await call('/api/me', { headers: { 'Cf-Access-Jwt-Assertion': jwt } })).status).toBe(200);
+    expect(await fetches()).toBe(before);
+    expect(before).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses people who are not users, unless AUTO_ENROL makes them members of no group', async () => {
     const jwt = await accessJwt({ email: 'new.person@agency.example' });
     expect((await call('/api/me', { headers: { 'Cf-Access-Jwt-Assertion': jwt } })).status).toBe(401);

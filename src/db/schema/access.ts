@@ -30,7 +30,8 @@ export const groups = sqliteTable(
     notifyWebhook: text('notify_webhook'),
     notifyEmail: text('notify_email'),
   },
-  (t) => [uniqueIndex('groups_name').on(t.name)],
+  // Unique ignoring case too, so a CSV's group column can never be ambiguous.
+  (t) => [uniqueIndex('groups_name').on(t.name), uniqueIndex('groups_name_nocase').on(sql`lower(${t.name})`)],
 );
 
 export const groupMembers = sqliteTable(
