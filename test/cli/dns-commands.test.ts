@@ -70,6 +70,12 @@ describe('mailcheck-edge check', () => {
     expect(broken.dmarc.findings.map((f) => f.id)).toContain('dmarc.invalid-value');
   });
 
+  it('warns when a subdomain publishes a weaker policy than its parent asks of subdomains', () => {
+    const [lax, firm] = json<Check[]>('check', 'lax.parent.dmarc.lab.mailcheck.test', 'firm.parent.dmarc.lab.mailcheck.test');
+    expect(lax!.dmarc.findings.map((f) => f.id)).toContain('dmarc.policy-weaker-than-parent');
+    expect(firm!.dmarc.findings.map((f) => f.id)).not.toContain('dmarc.policy-weaker-than-parent');
+  });
+
   it('refuses a name that is not a domain before any query, and still checks the others', () => {
     const run = cli('check', 'not a domain', 'weak.dmarc.lab.mailcheck.test', '--format', 'json');
     expect(run.status).toBe(1);

@@ -3,7 +3,7 @@ import { discoverDmarc, type DmarcDiscovery } from './discover';
 import { isPublicSuffix, normaliseDomain, organisationalDomainOf, type SuffixList } from './domain';
 import { checkReportDestinations, type ReportDestination } from './external';
 import { isFailure, TxtLookup, type TxtQuery } from './lookup';
-import { parseDmarcRecord, suggestRecord, type ParsedDmarcRecord, type PolicyValue } from './parse';
+import { parseDmarcRecord, POLICY_STRENGTH, suggestRecord, type ParsedDmarcRecord, type PolicyValue } from './parse';
 import { evaluateRecord, normaliseMailto, placeholderRua } from './record-rules';
 import { makeFinding, type DmarcFinding } from './rules';
 
@@ -159,6 +159,30 @@ function multipleRecords(domain: string, records: string[]): DmarcFinding {
   });
 }
 
+/**
+ * A domain's own p against what its nearest ancestor with a DMARC record asks of subdomains (sp, else
+ * p), from the records discovery already fetched: no extra query.
+ */
+function weakerThanParent(domain: string, parsed: ParsedDmarcRecord, discovery: DmarcDiscovery): DmarcFinding | null {
+  const own = parsed.policy.p;
+  if (!own) return null;
+  const ancestors = [...discovery.treewalk.queries, ...discovery.rfc7489.queries]
+    .filter((q) => q.domain !== domain && domain.endsWith(`.${q.domain}`) && q.dmarc_records.length === 1)
+    .sort((a, b) => b.domain.length - a.domain.length);
+  const parent = ancestors[0];
+  if (!parent) return null;
+  const parentRecord = parseDmarcRecord(parent.dmarc_records[0]!);
+  const policy = parentRecord.policy;
+  const forSubdomains = policy.sp ?? policy.p;
+  if (!forSubdomains || POLICY_STRENGTH[own] >= POLICY_STRENGTH[forSubdomains]) return null;
+  return makeFinding('dmarc.policy-weaker-than-parent', `p=${own} at _dmarc.${domain}; ${parentRecord.explicit.sp ? 'sp' : 'p'}=${forSubdomains} at _dmarc.${parent.domain}`, {
+    domain,
+    own,
+    parent: parent.domain,
+    parentPolicy: forSubdomains,
+  });
+}
+
 function discoveryDiffers(domain: string, discovery: DmarcDiscovery): DmarcFinding | null {
   if (discovery.differences.length === 0) return null;
   const own = discovery.rfc7489.queries[0]!;
@@ -228,6 +252,10 @@ export async function evaluateDmarc(resolver: Resolver, input: string, options: 
       );
     }
     findings.push(...evaluateRecord({ parsed, policyDomain, expectedRua: options.expectedRua ?? null, list }));
+    if (policyDomain === domain) {
+      const weaker = weakerThanParent(domain, parsed, discovery);
+      if (weaker) findings.push(weaker);
+    }
     if (options.checkReportDestinations !== false) {
       destinations = await checkReportDestinations(lookup, policyDomain, parsed.policy, list);
       const reported = new Set<string>();

@@ -182,6 +182,13 @@ const RULES = {
       '{detail} Attackers turn to subdomains when the domain itself is protected. Unless a subdomain still sends unauthenticated mail, give subdomains the same policy: "{suggested}".',
     reference: `${RFC9989}`,
   },
+  'dmarc.policy-weaker-than-parent': {
+    severity: 'warning',
+    title: 'Policy weaker than the parent domain\'s',
+    advice:
+      '{domain} publishes p={own}, while {parent} asks for {parentPolicy} on its subdomains. {domain}\'s own record overrides it, so mail forged as {domain} meets a weaker policy than the rest of {parent}. Unless {domain} still sends unauthenticated mail, publish p={parentPolicy} at _dmarc.{domain}, or remove its record to inherit the parent\'s.',
+    reference: `${RFC7489}#section-6.6.3`,
+  },
   'dmarc.psd-on-registrable-domain': {
     severity: 'warning',
     title: 'psd=y on a domain that is not a public suffix',

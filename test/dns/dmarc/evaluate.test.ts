@@ -271,6 +271,15 @@ describe('policy findings', () => {
     expect(ids(await checkRecord('v=DMARC1; p=quarantine; sp=reject; rua=mailto:dmarc@example.com'))).toEqual([]);
   });
 
+  it('dmarc.policy-weaker-than-parent: a subdomain\'s own p below what its parent asks of subdomains', async () => {
+    const result = await check({ '_dmarc.mail.example.com': 'v=DMARC1; p=none; rua=mailto:d@example.com', '_dmarc.example.com': 'v=DMARC1; p=reject; rua=mailto:d@example.com' }, 'mail.example.com');
+    expect(ids(result)).toContain('dmarc.policy-weaker-than-parent');
+    expect(finding(result, 'dmarc.policy-weaker-than-parent').detail).toBe('p=none at _dmarc.mail.example.com; p=reject at _dmarc.example.com');
+    // sp governs what the parent asks of subdomains.
+    const relaxed = await check({ '_dmarc.mail.example.com': 'v=DMARC1; p=quarantine; rua=mailto:d@example.com', '_dmarc.example.com': 'v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com' }, 'mail.example.com');
+    expect(ids(relaxed)).not.toContain('dmarc.policy-weaker-than-parent');
+  });
+
   it('dmarc.sp-on-non-organisational-domain', async () => {
     const result = await check(
       { '_dmarc.mail.example.com': 'v=DMARC1; p=reject; sp=reject; rua=mailto:d@example.com', '_dmarc.example.com': GOOD },
@@ -494,7 +503,7 @@ describe('the rule list', () => {
       'dmarc.inherited', 'dmarc.discovery-differs', 'dmarc.version-not-first', 'dmarc.malformed-tag', 'dmarc.unknown-tag',
       'dmarc.invalid-value', 'dmarc.duplicate-tag', 'dmarc.record-too-long', 'dmarc.policy-missing', 'dmarc.policy-none',
       'dmarc.pct-not-100', 'dmarc.test-mode', 'dmarc.obsolete-tag', 'dmarc.subdomain-policy-none',
-      'dmarc.sp-on-non-organisational-domain', 'dmarc.subdomain-policy-weaker-than-parent', 'dmarc.psd-on-registrable-domain',
+      'dmarc.sp-on-non-organisational-domain', 'dmarc.subdomain-policy-weaker-than-parent', 'dmarc.policy-weaker-than-parent', 'dmarc.psd-on-registrable-domain',
       'dmarc.rua-missing', 'dmarc.rua-empty', 'dmarc.rua-not-mailto', 'dmarc.rua-too-many', 'dmarc.rua-duplicate-uri',
       'dmarc.rua-missing-service-mailbox', 'dmarc.rua-wrong-service-mailbox', 'dmarc.ruf-not-mailto', 'dmarc.ruf-too-many',
       'dmarc.fo-without-ruf', 'dmarc.external-report-destination-unauthorised',
