@@ -6,6 +6,7 @@ import { authenticate, type AppEnv } from '../auth/authenticate';
 import { devSignInRoutes } from '../auth/dev-sign-in';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
+import { aggregateReportRoutes } from './aggregate-report-routes';
 import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
 import { meRoutes } from './me-routes';
@@ -49,6 +50,7 @@ export const app = new Hono<AppEnv>()
   .route('/api', meRoutes)
   .route('/api', domainStatusRoutes)
   .route('/api', reverseDnsRoutes)
+  .route('/api', aggregateReportRoutes)
   .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {

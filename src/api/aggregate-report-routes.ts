@@ -1,0 +1,331 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { requireScope, type AppEnv } from '../auth/authenticate';
+import { canSeeDomain } from '../auth/domain-access';
+import { database } from '../db/client';
+import { domainKey } from '../lib/domain-name';
+import { toCsv } from '../stats/csv';
+import { addDays, daysBetween, isoWeek, readDayRange, type DayRange } from '../stats/date-range';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { problem } from './problem';
+
+/**
+ * Aggregate-report statistics for one domain (optionally with its sub-domains) over a range of days
+ * (docs/statistics.md). Everything is read from the roll-ups written at ingest (aggregate_daily,
+ * aggregate_daily_sources, failure_daily) and from the one-row-per-report tables, never from
+ * aggregate_records, so the cost follows the number of days and sources, not of records.
+ */
+
+/** Rows a CSV export of the sources holds at most per request (`next_cursor` gives the rest). */
+export const MAX_CSV_ROWS = 10_000;
+
+interface Scope {
+  domain: string;
+  subdomains: boolean;
+  range: DayRange;
+  format: 'json' | 'csv';
+}
+
+type Ctx = Context<AppEnv>;
+
+/** The common inputs of every route; a Response for a bad request or a domain the principal may not see. */
+async function readScope(c: Ctx): Promise<Scope | Response> {
+  const raw = c.req.param('domain') ?? '';
+  const domain = domainKey(raw);
+  if (!(await canSeeDomain(c.env.DB, c.get('principal'), domain))) return problem(c, 404, 'Not Found', `No domain ${raw}.`);
+  const range = readDayRange({ from: c.req.query('from'), to: c.req.query('to') });
+  if (typeof range === 'string') return problem(c, 400, 'Bad Request', range);
+  const sub = c.req.query('include_subdomains');
+  if (sub !== undefined && sub !== 'true' && sub !== 'false') return problem(c, 400, 'Bad Request', 'include_subdomains is true or false');
+  const format = c.req.query('format') ?? 'json';
+  if (format !== 'json' && format !== 'csv') return problem(c, 400, 'Bad Request', 'format is json or csv');
+  return { domain, subdomains: sub === 'true', range, format };
+}
+
+/** The domain, or the domain and its sub-domains: a suffix test with substr (D1 caps LIKE patterns at 50 bytes). */
+function domainMatch(column: string, scope: Scope): SQL {
+  const col = sql.raw(column);
+  return scope.subdomains
+    ? sql`(${col} = ${scope.domain} OR substr(${col}, -length(${scope.domain}) - 1) = '.' || ${scope.domain})`
+    : sql`${col} = ${scope.domain}`;
+}
+
+function dayIn(column: string, range: DayRange): SQL {
+  return sql`${sql.raw(column)} BETWEEN ${range.from} AND ${range.to}`;
+}
+
+function csvResponse(c: Ctx, name: string, columns: readonly string[], rows: readonly object[], headers: Record<string, string> = {}) {
+  return c.body(toCsv(columns, rows), 200, {
+    'Content-Type': 'text/csv; charset=utf-8; header=present',
+    'Content-Disposition': `attachment; filename="${name}.csv"`,
+    ...headers,
+  });
+}
+
+interface DailyTotals {
+  messages: number;
+  dmarc_pass: number;
+  dkim_pass: number;
+  spf_pass: number;
+  both_pass: number;
+  disposition_none: number;
+  disposition_quarantine: number;
+  disposition_reject: number;
+  overridden: number;
+}
+
+const DAILY_SUMS = sql.raw(`coalesce(sum(messages), 0) AS messages,
+  coalesce(sum(dmarc_pass), 0) AS dmarc_pass,
+  coalesce(sum(dkim_pass), 0) AS dkim_pass,
+  coalesce(sum(spf_pass), 0) AS spf_pass,
+  coalesce(sum(both_pass), 0) AS both_pass,
+  coalesce(sum(disposition_none), 0) AS disposition_none,
+  coalesce(sum(disposition_quarantine), 0) AS disposition_quarantine,
+  coalesce(sum(disposition_reject), 0) AS disposition_reject,
+  coalesce(sum(overridden), 0) AS overridden`);
+
+const ZERO: DailyTotals = {
+  messages: 0,
+  dmarc_pass: 0,
+  dkim_pass: 0,
+  spf_pass: 0,
+  both_pass: 0,
+  disposition_none: 0,
+  disposition_quarantine: 0,
+  disposition_reject: 0,
+  overridden: 0,
+};
+
+/** The measures of a summary or a time-series row. */
+function measures(reports: number, t: DailyTotals) {
+  const dmarcFail = t.messages - t.dmarc_pass;
+  return {
+    reports,
+    messages: t.messages,
+    dmarc_pass: t.dmarc_pass,
+    dmarc_fail: dmarcFail,
+    dkim_aligned_pass: t.dkim_pass,
+    spf_aligned_pass: t.spf_pass,
+    both_aligned_pass: t.both_pass,
+    disposition_none: t.disposition_none,
+    disposition_quarantine: t.disposition_quarantine,
+    disposition_reject: t.disposition_reject,
+    overridden: t.overridden,
+    // Messages failing DMARC that the receiver did not reject: what p=reject would block today.
+    // The roll-up does not cross disposition with the verdict, so rejections count as failures.
+    would_be_blocked_at_reject: Math.max(0, dmarcFail - t.disposition_reject),
+  };
+}
+
+const MEASURE_COLUMNS = [
+  'reports',
+  'messages',
+  'dmarc_pass',
+  'dmarc_fail',
+  'dkim_aligned_pass',
+  'spf_aligned_pass',
+  'both_aligned_pass',
+  'disposition_none',
+  'disposition_quarantine',
+  'disposition_reject',
+  'overridden',
+  'would_be_blocked_at_reject',
+] as const;
+
+/** Only complete reports count: a report still being stored has no roll-up rows yet. */
+function reportsWhere(scope: Scope): SQL {
+  return sql`status = 'complete' AND ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}`;
+}
+
+/** Sources: keyset cursor over (measure desc, source_ip asc), opaque to clients. */
+interface SourceCursor {
+  value: number;
+  ip: string;
+}
+
+function encodeCursor(cursor: SourceCursor): string {
+  return btoa(JSON.stringify([cursor.value, cursor.ip])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function decodeCursor(text: string): SourceCursor | null {
+  try {
+    const parsed = JSON.parse(atob(text.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isInteger(parsed[0]) && typeof parsed[1] === 'string') {
+      return { value: parsed[0] as number, ip: parsed[1] };
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+interface SourceRow {
+  source_ip: string;
+  messages: number;
+  dmarc_pass: number;
+  dmarc_fail: number;
+  dkim_pass: number;
+  spf_pass: number;
+  quarantined: number;
+  rejected: number;
+  ptr: string | null;
+  base_domain: string | null;
+  service_name: string | null;
+  service_type: string | null;
+}
+
+const SOURCE_COLUMNS = [
+  'source_ip',
+  'messages',
+  'dmarc_pass',
+  'dmarc_fail',
+  'dkim_pass',
+  'spf_pass',
+  'quarantined',
+  'rejected',
+  'ptr',
+  'base_domain',
+  'service_name',
+  'service_type',
+] as const;
+
+export const aggregateReportRoutes = new Hono<AppEnv>()
+  .get('/aggregatereport/:domain/summary', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    const db = database(c.env.DB);
+    const [reports, daily, failures, tls] = await Promise.all([
+      db.get<{ n: number }>(sql`SELECT count(*) AS n FROM aggregate_reports WHERE ${reportsWhere(scope)}`),
+      db.get<DailyTotals>(sql`SELECT ${DAILY_SUMS} FROM aggregate_daily WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}`),
+      db.get<{ n: number }>(sql`SELECT coalesce(sum(reports), 0) AS n FROM failure_daily WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}`),
+      db.all<{ org_name: string; reports: number; successful_sessions: number; failed_sessions: number }>(
+        sql`SELECT t.org_name AS org_name, count(DISTINCT t.id) AS reports,
+              coalesce(sum(p.successful_sessions), 0) AS successful_sessions, coalesce(sum(p.failed_sessions), 0) AS failed_sessions
+            FROM tls_report_policies p JOIN tls_reports t ON t.id = p.tls_report_id
+            WHERE ${domainMatch('p.policy_domain', scope)} AND ${dayIn('substr(t.begin_at, 1, 10)', scope.range)}
+            GROUP BY t.org_name ORDER BY t.org_name`,
+      ),
+    ]);
+    const tlsTotals = {
+      reports: tls.reduce((n, r) => n + r.reports, 0),
+      successful_sessions: tls.reduce((n, r) => n + r.successful_sessions, 0),
+      failed_sessions: tls.reduce((n, r) => n + r.failed_sessions, 0),
+    };
+    const body = {
+      domain: scope.domain,
+      include_subdomains: scope.subdomains,
+      from: scope.range.from,
+      to: scope.range.to,
+      ...measures(reports?.n ?? 0, daily ?? ZERO),
+      failure_reports: failures?.n ?? 0,
+      tls: { ...tlsTotals, by_organisation: tls },
+    };
+    if (scope.format === 'csv') {
+      const { tls: _tls, ...flat } = body;
+      const row = { ...flat, tls_reports: tlsTotals.reports, tls_successful_sessions: tlsTotals.successful_sessions, tls_failed_sessions: tlsTotals.failed_sessions };
+      return csvResponse(c, `${scope.domain}-summary`, Object.keys(row), [row]);
+    }
+    return c.json(body);
+  })
+  .get('/aggregatereport/:domain/timeseries', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    const interval = c.req.query('interval') ?? 'day';
+    if (interval !== 'day' && interval !== 'week') return problem(c, 400, 'Bad Request', 'interval is day or week');
+    const db = database(c.env.DB);
+    const [reportDays, daily] = await Promise.all([
+      db.all<{ day: string; n: number }>(sql`SELECT day, count(*) AS n FROM aggregate_reports WHERE ${reportsWhere(scope)} GROUP BY day`),
+      db.all<DailyTotals & { day: string }>(
+        sql`SELECT day, ${DAILY_SUMS} FROM aggregate_daily WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)} GROUP BY day`,
+      ),
+    ]);
+    // Every day (or ISO week) of the range gets a row, zeros included, so a chart needs no gap filling.
+    const buckets = new Map<string, { period: string; week?: string; reports: number; totals: DailyTotals }>();
+    const keyOf = (day: string) => (interval === 'day' ? { period: day } : (({ start, week }) => ({ period: start, week }))(isoWeek(day)));
+    for (let i = 0, n = daysBetween(scope.range.from, scope.range.to); i < n; i++) {
+      const key = keyOf(addDays(scope.range.from, i));
+      if (!buckets.has(key.period)) buckets.set(key.period, { ...key, reports: 0, totals: { ...ZERO } });
+    }
+    for (const r of reportDays) buckets.get(keyOf(r.day).period)!.reports += r.n;
+    for (const d of daily) {
+      const totals = buckets.get(keyOf(d.day).period)!.totals;
+      for (const k of Object.keys(ZERO) as (keyof DailyTotals)[]) totals[k] += d[k];
+    }
+    const rows = [...buckets.values()].map((b) => ({ period: b.period, ...(b.week ? { week: b.week } : {}), ...measures(b.reports, b.totals) }));
+    if (scope.format === 'csv') {
+      const columns = interval === 'day' ? ['period', ...MEASURE_COLUMNS] : ['period', 'week', ...MEASURE_COLUMNS];
+      return csvResponse(c, `${scope.domain}-timeseries-${interval}`, columns, rows);
+    }
+    return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, interval, items: rows });
+  })
+  .get('/aggregatereport/:domain/sources', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    const maxLimit = scope.format === 'csv' ? MAX_CSV_ROWS : MAX_PAGE_SIZE;
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? (scope.format === 'csv' ? MAX_CSV_ROWS : DEFAULT_PAGE_SIZE) : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) return problem(c, 400, 'Bad Request', `limit must be an integer from 1 to ${maxLimit}`);
+    const failingText = c.req.query('failing');
+    if (failingText !== undefined && failingText !== 'true' && failingText !== 'false') return problem(c, 400, 'Bad Request', 'failing is true or false');
+    const failing = failingText === 'true';
+    const cursorText = c.req.query('cursor');
+    const cursor = cursorText ? decodeCursor(cursorText) : null;
+    if (cursorText && !cursor) return problem(c, 400, 'Bad Request', 'cursor must be a value returned as next_cursor');
+
+    // The sort measure: messages, or for the top failing sources the messages failing DMARC.
+    const measure = sql.raw(failing ? 'sum(messages) - sum(dmarc_pass)' : 'sum(messages)');
+    const having: SQL[] = [];
+    if (failing) having.push(sql`${measure} > 0`);
+    if (cursor) having.push(sql`(${measure} < ${cursor.value} OR (${measure} = ${cursor.value} AND source_ip > ${cursor.ip}))`);
+    const rows = await database(c.env.DB).all<SourceRow>(sql`
+      SELECT g.source_ip, g.messages, g.dmarc_pass, g.messages - g.dmarc_pass AS dmarc_fail, g.dkim_pass, g.spf_pass,
+        g.quarantined, g.rejected,
+        coalesce(json_extract(rd.result, '$.confirmed[0]'), json_extract(rd.result, '$.ptr[0]')) AS ptr,
+        json_extract(rd.result, '$.base_domain') AS base_domain,
+        coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
+        coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type
+      FROM (
+        SELECT source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, sum(dkim_pass) AS dkim_pass,
+          sum(spf_pass) AS spf_pass, sum(disposition_quarantine) AS quarantined, sum(disposition_reject) AS rejected,
+          ${measure} AS sort_value
+        FROM aggregate_daily_sources
+        WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}
+        GROUP BY source_ip
+        ${having.length ? sql`HAVING ${sql.join(having, sql` AND `)}` : sql``}
+        ORDER BY sort_value DESC, source_ip ASC
+        LIMIT ${limit + 1}
+      ) g
+      LEFT JOIN reverse_dns rd ON rd.ip = g.source_ip
+      LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+      ORDER BY g.sort_value DESC, g.source_ip ASC`);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor =
+      rows.length > limit && last ? encodeCursor({ value: failing ? last.dmarc_fail : last.messages, ip: last.source_ip }) : null;
+    if (scope.format === 'csv') {
+      return csvResponse(c, `${scope.domain}-sources`, SOURCE_COLUMNS, items, nextCursor ? { 'X-Next-Cursor': nextCursor } : {});
+    }
+    return c.json({
+      domain: scope.domain,
+      include_subdomains: scope.subdomains,
+      from: scope.range.from,
+      to: scope.range.to,
+      failing,
+      items: items.map(({ service_name, service_type, ...r }) => ({
+        ...r,
+        service: service_name !== null ? { name: service_name, type: service_type } : null,
+      })),
+      next_cursor: nextCursor,
+    });
+  })
+  .get('/aggregatereport/:domain/reporters', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    // One row per report (small): grouped by the reporter key, shown with the name it reports under.
+    const rows = await database(c.env.DB).all<{ reporter: string; org_name: string; reports: number; messages: number }>(sql`
+      SELECT reporter, max(org_name) AS org_name, count(*) AS reports, coalesce(sum(message_count), 0) AS messages
+      FROM aggregate_reports WHERE ${reportsWhere(scope)}
+      GROUP BY reporter ORDER BY messages DESC, reporter ASC`);
+    if (scope.format === 'csv') return csvResponse(c, `${scope.domain}-reporters`, ['reporter', 'org_name', 'reports', 'messages'], rows);
+    return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items: rows });
+  });
