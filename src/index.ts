@@ -5,6 +5,7 @@ import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ing
 import { requeueStalled } from './ingest/sweep-stalled';
 import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
 import { consumeSenderBatch, type SenderLookupMessage } from './senders/sender-queue';
+import { snapshotMetrics } from './stats/metrics';
 
 export { DomainMonitor } from './monitor/domain-monitor';
 
@@ -22,7 +23,11 @@ export default {
     return isDeadLetterQueue(batch.queue) ? consumeDeadLetters(ingest, env) : consumeIngestBatch(ingest, env);
   },
   scheduled: async (controller, env) => {
-    if (controller.cron === DAILY_CRON) await scheduleAllDomains(env);
-    else await requeueStalled(env);
+    if (controller.cron === DAILY_CRON) {
+      await scheduleAllDomains(env);
+      await snapshotMetrics(env, new Date(controller.scheduledTime));
+    } else {
+      await requeueStalled(env);
+    }
   },
 } satisfies ExportedHandler<Env, IngestMessage | MonitorMessage | SenderLookupMessage>;

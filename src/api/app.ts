@@ -10,6 +10,7 @@ import { aggregateReportRoutes } from './aggregate-report-routes';
 import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
 import { meRoutes } from './me-routes';
+import { metricsRoutes } from './metrics-routes';
 import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { problem } from './problem';
@@ -51,6 +52,7 @@ export const app = new Hono<AppEnv>()
   .route('/api', domainStatusRoutes)
   .route('/api', reverseDnsRoutes)
   .route('/api', aggregateReportRoutes)
+  .route('/api', metricsRoutes)
   .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {

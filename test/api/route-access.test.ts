@@ -89,6 +89,7 @@ const ROUTES: Record<string, Example> = {
   'GET /api/aggregatereport/:domain/timeseries': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/timeseries` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/sources': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/sources` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/reporters': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/reporters` }), adminStatus: 200 },
+  'GET /api/metrics': { kind: 'read', request: () => ({ path: '/api/metrics' }), adminStatus: 200 },
   'GET /api/reverse-dns/:ip': { kind: 'read', request: () => ({ path: '/api/reverse-dns/192.0.2.1' }), adminStatus: 200 },
   'POST /api/reverse-dns': { kind: 'read', request: () => ({ path: '/api/reverse-dns', body: { ips: ['192.0.2.1', '2001:db8::1'] } }), adminStatus: 200 },
   'GET /api/reverse-dns/map/:base_domain': { kind: 'read', request: () => ({ path: '/api/reverse-dns/map/mcsv.net' }), adminStatus: 200 },

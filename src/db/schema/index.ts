@@ -2,3 +2,4 @@ export * from './access';
 export * from './reports';
 export * from './checks';
 export * from './senders';
+export * from './metrics';
