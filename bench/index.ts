@@ -124,7 +124,7 @@ async function main() {
       const baseline = m.baselineMaxRssKB / 1024;
       lines.push(
         `  ${label} ${`${peak.toFixed(0)} MB`.padStart(7)}  ${ratio(m.peakMaxRssKB / first.peakMaxRssKB)}   ` +
-          `after generation ${baseline.toFixed(0)} MB, parse +${(peak - baseline).toFixed(0)} MB  ` +
+          `after reading the gzip ${baseline.toFixed(0)} MB, parse +${(peak - baseline).toFixed(0)} MB  ` +
           `(${mb(m.gzBytes)} gz, ${n(m.records)} records, ${secs(m.parseMs)})`,
       );
     }

@@ -1,45 +1,48 @@
 /**
- * One memory measurement, in a fresh process: `tsx bench/memory-child.ts <MB of XML>`.
- * Generates the report inside this process as gzip, streamed record by record (the XML is never
- * whole), then runs the parse pipeline over it and prints one JSON line with the peak RSS (KB,
- * `process.resourceUsage().maxRSS`) after generation and after parsing.
+ * Memory measurement children, each a fresh process so one size's heap does not inflate the next:
+ * - `tsx bench/memory-child.ts generate <MB of XML> <file>` writes the report as gzip to <file>,
+ *   streamed record by record (the XML is never whole), and prints its metadata as JSON;
+ * - `tsx bench/memory-child.ts parse <file> <records>` reads that gzip (what the Worker holds: the
+ *   raw attachment) and runs the parse pipeline over it, printing the peak RSS (KB,
+ *   `process.resourceUsage().maxRSS`) after reading and after parsing.
+ * Generating in another process keeps the generator's own memory out of the parse's figures.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipReport } from './generate-report';
 import { pipelineParse } from './parse-pipeline';
 
-export interface MemoryResult {
-  xmlMB: number;
+export interface GeneratedReport {
   xmlBytes: number;
   gzBytes: number;
   records: number;
-  /** Peak RSS of the process once the gzip is generated and held (what the Worker also holds). */
+}
+
+export interface MemoryResult extends GeneratedReport {
+  xmlMB: number;
+  /** Peak RSS once the gzip is read and held (what the Worker also holds). */
   baselineMaxRssKB: number;
-  /** Peak RSS of the process once the parse is done: the parse's own growth is the difference. */
+  /** Peak RSS once the parse is done: the parse's own growth is the difference. */
   peakMaxRssKB: number;
   parseMs: number;
   heapUsedAfterKB: number;
 }
 
-const mb = Number(process.argv[2]);
-if (!(mb > 0)) {
-  console.error('usage: tsx bench/memory-child.ts <MB of XML>');
+const [mode, a, b] = process.argv.slice(2);
+if (mode === 'generate' && Number(a) > 0 && b) {
+  const mb = Number(a);
+  const report = await gzipReport({ xmlBytes: mb * 1_000_000, seed: 1000 + mb, reportId: `bench-memory-${mb}` });
+  writeFileSync(b, report.gz);
+  process.stdout.write(`${JSON.stringify({ xmlBytes: report.xmlBytes, gzBytes: report.gz.byteLength, records: report.records } satisfies GeneratedReport)}\n`);
+} else if (mode === 'parse' && a && Number(b) >= 0) {
+  const gz = new Uint8Array(readFileSync(a));
+  const baselineMaxRssKB = process.resourceUsage().maxRSS;
+  const run = await pipelineParse(gz);
+  const peakMaxRssKB = process.resourceUsage().maxRSS;
+  if (run.records !== Number(b)) throw new Error(`parsed ${run.records} records of ${b}`);
+  process.stdout.write(
+    `${JSON.stringify({ baselineMaxRssKB, peakMaxRssKB, parseMs: run.ms, heapUsedAfterKB: Math.round(process.memoryUsage().heapUsed / 1024) })}\n`,
+  );
+} else {
+  console.error('usage: tsx bench/memory-child.ts generate <MB of XML> <file> | parse <file> <records>');
   process.exit(2);
 }
-
-const report = await gzipReport({ xmlBytes: mb * 1_000_000, seed: 1000 + mb, reportId: `bench-memory-${mb}` });
-const baselineMaxRssKB = process.resourceUsage().maxRSS;
-const run = await pipelineParse(report.gz);
-const peakMaxRssKB = process.resourceUsage().maxRSS;
-if (run.records !== report.records) throw new Error(`parsed ${run.records} records of ${report.records}`);
-
-const result: MemoryResult = {
-  xmlMB: mb,
-  xmlBytes: report.xmlBytes,
-  gzBytes: report.gz.byteLength,
-  records: report.records,
-  baselineMaxRssKB,
-  peakMaxRssKB,
-  parseMs: run.ms,
-  heapUsedAfterKB: Math.round(process.memoryUsage().heapUsed / 1024),
-};
-process.stdout.write(`${JSON.stringify(result)}\n`);
