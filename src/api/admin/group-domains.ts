@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
@@ -13,19 +13,27 @@ function link(groupId: number, domainId: number) {
     'domain_id', ${int(domainId)}, 'domain', (SELECT name FROM domains WHERE id = ${domainId}))`;
 }
 
+/** The group and domain named in the path, or the 404 for whichever does not exist. */
+async function linkEnds(c: Context<AppEnv>) {
+  const groupId = idParam(c, 'id');
+  const domainId = idParam(c, 'domainId');
+  const db = database(c.env.DB);
+  const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
+  if (!group) return notFound(c, `group ${c.req.param('id')}`);
+  const domain = domainId === null ? undefined : await db.select({ id: domains.id }).from(domains).where(eq(domains.id, domainId)).get();
+  if (!domain) return notFound(c, `domain ${c.req.param('domainId')}`);
+  return { db, group, domain };
+}
+
 /**
  * Which groups own a domain: PUT links, DELETE unlinks. Both are idempotent (204 whether or not
  * anything changed) and audited only when something did change.
  */
 export const groupDomainRoutes = new Hono<AppEnv>()
   .put('/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}', requireScope('admin'), async (c) => {
-    const groupId = idParam(c, 'id');
-    const domainId = idParam(c, 'domainId');
-    const db = database(c.env.DB);
-    const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
-    if (!group) return notFound(c, `group ${c.req.param('id')}`);
-    const domain = domainId === null ? undefined : await db.select({ id: domains.id }).from(domains).where(eq(domains.id, domainId)).get();
-    if (!domain) return notFound(c, `domain ${c.req.param('domainId')}`);
+    const ends = await linkEnds(c);
+    if (ends instanceof Response) return ends;
+    const { db, group, domain } = ends;
     const subject = { actor: c.get('principal').actor, action: 'group.link_domain', entity: 'group' as const, entityId: group.id };
     const [inserted] = await runBatch(c.env.DB, [
       sql`INSERT INTO group_domains (group_id, domain_id)
@@ -42,13 +50,9 @@ export const groupDomainRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .delete('/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}', requireScope('admin'), async (c) => {
-    const groupId = idParam(c, 'id');
-    const domainId = idParam(c, 'domainId');
-    const db = database(c.env.DB);
-    const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
-    if (!group) return notFound(c, `group ${c.req.param('id')}`);
-    const domain = domainId === null ? undefined : await db.select({ id: domains.id }).from(domains).where(eq(domains.id, domainId)).get();
-    if (!domain) return notFound(c, `domain ${c.req.param('domainId')}`);
+    const ends = await linkEnds(c);
+    if (ends instanceof Response) return ends;
+    const { group, domain } = ends;
     const subject = { actor: c.get('principal').actor, action: 'group.unlink_domain', entity: 'group' as const, entityId: group.id };
     await runBatch(c.env.DB, [
       sql`DELETE FROM group_domains WHERE group_id = ${group.id} AND domain_id = ${domain.id}`,

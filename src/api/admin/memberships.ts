@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
@@ -13,19 +13,27 @@ function membership(groupId: number, userId: number) {
     'user_id', ${int(userId)}, 'email', (SELECT email FROM users WHERE id = ${userId}))`;
 }
 
+/** The group and user named in the path, or the 404 for whichever does not exist. */
+async function linkEnds(c: Context<AppEnv>) {
+  const groupId = idParam(c, 'id');
+  const userId = idParam(c, 'userId');
+  const db = database(c.env.DB);
+  const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
+  if (!group) return notFound(c, `group ${c.req.param('id')}`);
+  const user = userId === null ? undefined : await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
+  if (!user) return notFound(c, `user ${c.req.param('userId')}`);
+  return { db, group, user };
+}
+
 /**
  * Memberships: PUT adds a user to a group, DELETE removes them. Both are idempotent (204 whether or
  * not anything changed) and audited only when something did change.
  */
 export const membershipRoutes = new Hono<AppEnv>()
   .put('/groups/:id{[0-9]+}/members/:userId{[0-9]+}', requireScope('admin'), async (c) => {
-    const groupId = idParam(c, 'id');
-    const userId = idParam(c, 'userId');
-    const db = database(c.env.DB);
-    const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
-    if (!group) return notFound(c, `group ${c.req.param('id')}`);
-    const user = userId === null ? undefined : await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
-    if (!user) return notFound(c, `user ${c.req.param('userId')}`);
+    const ends = await linkEnds(c);
+    if (ends instanceof Response) return ends;
+    const { db, group, user } = ends;
     const subject = { actor: c.get('principal').actor, action: 'group.add_member', entity: 'group' as const, entityId: group.id };
     const [inserted] = await runBatch(c.env.DB, [
       // Guarded again inside the transaction, in case either was deleted since the checks above.
@@ -43,13 +51,9 @@ export const membershipRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .delete('/groups/:id{[0-9]+}/members/:userId{[0-9]+}', requireScope('admin'), async (c) => {
-    const groupId = idParam(c, 'id');
-    const userId = idParam(c, 'userId');
-    const db = database(c.env.DB);
-    const group = groupId === null ? undefined : await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).get();
-    if (!group) return notFound(c, `group ${c.req.param('id')}`);
-    const user = userId === null ? undefined : await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
-    if (!user) return notFound(c, `user ${c.req.param('userId')}`);
+    const ends = await linkEnds(c);
+    if (ends instanceof Response) return ends;
+    const { group, user } = ends;
     const subject = { actor: c.get('principal').actor, action: 'group.remove_member', entity: 'group' as const, entityId: group.id };
     await runBatch(c.env.DB, [
       sql`DELETE FROM group_members WHERE group_id = ${group.id} AND user_id = ${user.id}`,
