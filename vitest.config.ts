@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts'],
+          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts', 'test/tls/**/*.test.ts', 'test/probe/**/*.test.ts'],
           // The DNS lab (Knot, kresd, dnsdist on loopback) for the DNS tests: test/lab/dns/, docs/dns-lab.md.
           globalSetup: ['test/lab/dns/global-setup.ts'],
           environment: 'node',
@@ -37,7 +37,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts', 'test/monitor/**/*.test.ts', 'test/senders/**/*.test.ts', 'test/stats/**/*.test.ts'],
+          include: ['test/ingest/**/*.test.ts', 'test/api/**/*.test.ts', 'test/monitor/**/*.test.ts', 'test/senders/**/*.test.ts', 'test/stats/**/*.test.ts', 'test/probe-worker/**/*.test.ts'],
           globalSetup: ['test/fixtures/provide-fixtures.ts', 'test/fixtures/access-jwks.ts', 'test/fixtures/webhook-sink.ts', 'test/lab/dns/global-setup.ts'],
           testTimeout: 300_000,
         },
