@@ -169,6 +169,8 @@ export const aggregateDaily = sqliteTable(
     dispositionReject: integer('disposition_reject').notNull().default(0),
     /** Messages whose disposition the receiver overrode (forwarded, sampled_out, ...). */
     overridden: integer('overridden').notNull().default(0),
+    /** Messages failing DMARC that the receiver did not reject: what p=reject would block on top. */
+    failNotRejected: integer('fail_not_rejected').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.domain, t.day, t.headerFrom] })],
 );
@@ -186,6 +188,8 @@ export const aggregateDailySources = sqliteTable(
     spfPass: integer('spf_pass').notNull().default(0),
     dispositionQuarantine: integer('disposition_quarantine').notNull().default(0),
     dispositionReject: integer('disposition_reject').notNull().default(0),
+    /** Messages failing DMARC that the receiver did not reject (as on aggregate_daily). */
+    failNotRejected: integer('fail_not_rejected').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.domain, t.day, t.sourceIp] })],
 );
