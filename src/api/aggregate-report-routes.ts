@@ -6,7 +6,7 @@ import { database } from '../db/client';
 import { domainKey } from '../lib/domain-name';
 import { toCsv } from '../stats/csv';
 import { addDays, daysBetween, isoWeek, readDayRange, type DayRange } from '../stats/date-range';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, readPage } from './pagination';
 import { problem } from './problem';
 
 /**
@@ -72,6 +72,7 @@ interface DailyTotals {
   disposition_quarantine: number;
   disposition_reject: number;
   overridden: number;
+  fail_not_rejected: number;
 }
 
 const DAILY_SUMS = sql.raw(`coalesce(sum(messages), 0) AS messages,
@@ -82,7 +83,8 @@ const DAILY_SUMS = sql.raw(`coalesce(sum(messages), 0) AS messages,
   coalesce(sum(disposition_none), 0) AS disposition_none,
   coalesce(sum(disposition_quarantine), 0) AS disposition_quarantine,
   coalesce(sum(disposition_reject), 0) AS disposition_reject,
-  coalesce(sum(overridden), 0) AS overridden`);
+  coalesce(sum(overridden), 0) AS overridden,
+  coalesce(sum(fail_not_rejected), 0) AS fail_not_rejected`);
 
 const ZERO: DailyTotals = {
   messages: 0,
@@ -94,6 +96,7 @@ const ZERO: DailyTotals = {
   disposition_quarantine: 0,
   disposition_reject: 0,
   overridden: 0,
+  fail_not_rejected: 0,
 };
 
 /** The measures of a summary or a time-series row. */
@@ -111,9 +114,8 @@ function measures(reports: number, t: DailyTotals) {
     disposition_quarantine: t.disposition_quarantine,
     disposition_reject: t.disposition_reject,
     overridden: t.overridden,
-    // Messages failing DMARC that the receiver did not reject: what p=reject would block today.
-    // The roll-up does not cross disposition with the verdict, so rejections count as failures.
-    would_be_blocked_at_reject: Math.max(0, dmarcFail - t.disposition_reject),
+    // Messages failing DMARC that the receiver did not reject: what p=reject would block on top of today.
+    would_be_blocked_at_reject: t.fail_not_rejected,
   };
 }
 
@@ -168,6 +170,7 @@ interface SourceRow {
   spf_pass: number;
   quarantined: number;
   rejected: number;
+  would_be_blocked_at_reject: number;
   ptr: string | null;
   base_domain: string | null;
   service_name: string | null;
@@ -183,10 +186,76 @@ const SOURCE_COLUMNS = [
   'spf_pass',
   'quarantined',
   'rejected',
+  'would_be_blocked_at_reject',
   'ptr',
   'base_domain',
   'service_name',
   'service_type',
+] as const;
+
+interface ServiceRow {
+  service_name: string | null;
+  service_type: string | null;
+  base_domain: string | null;
+  sources: number;
+  messages: number;
+  dmarc_pass: number;
+  dmarc_fail: number;
+  dkim_aligned_pass: number;
+  spf_aligned_pass: number;
+  would_be_blocked_at_reject: number;
+}
+
+const SERVICE_COLUMNS = [
+  'service_name',
+  'service_type',
+  'base_domain',
+  'sources',
+  'messages',
+  'dmarc_pass',
+  'dmarc_fail',
+  'dkim_aligned_pass',
+  'spf_aligned_pass',
+  'would_be_blocked_at_reject',
+] as const;
+
+const TLS_COLUMNS = ['org_name', 'policy_type', 'reports', 'successful_sessions', 'failed_sessions', 'failure_types'] as const;
+
+/** Records per report stay below this (a record is over 100 bytes of XML and a report is capped at 1 GiB unpacked), so id * base + ordinal is a total order. */
+const RECORD_CURSOR_BASE = 10_000_000;
+
+interface RecordRow {
+  report_id: number;
+  ordinal: number;
+  reporter: string;
+  org_name: string;
+  begin_at: string;
+  end_at: string;
+  source_ip: string;
+  count: number;
+  disposition: string | null;
+  dkim: string | null;
+  spf: string | null;
+  header_from: string | null;
+  envelope_from: string | null;
+  envelope_to: string | null;
+}
+
+const RECORD_COLUMNS = [
+  'report_id',
+  'ordinal',
+  'reporter',
+  'org_name',
+  'begin_at',
+  'end_at',
+  'source_ip',
+  'count',
+  'disposition',
+  'dkim',
+  'spf',
+  'header_from',
+  'envelope_from',
+  'envelope_to',
 ] as const;
 
 export const aggregateReportRoutes = new Hono<AppEnv>()
@@ -279,7 +348,7 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
     if (cursor) having.push(sql`(${measure} < ${cursor.value} OR (${measure} = ${cursor.value} AND source_ip > ${cursor.ip}))`);
     const rows = await database(c.env.DB).all<SourceRow>(sql`
       SELECT g.source_ip, g.messages, g.dmarc_pass, g.messages - g.dmarc_pass AS dmarc_fail, g.dkim_pass, g.spf_pass,
-        g.quarantined, g.rejected,
+        g.quarantined, g.rejected, g.would_be_blocked_at_reject,
         coalesce(json_extract(rd.result, '$.confirmed[0]'), json_extract(rd.result, '$.ptr[0]')) AS ptr,
         json_extract(rd.result, '$.base_domain') AS base_domain,
         coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
@@ -287,7 +356,7 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
       FROM (
         SELECT source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, sum(dkim_pass) AS dkim_pass,
           sum(spf_pass) AS spf_pass, sum(disposition_quarantine) AS quarantined, sum(disposition_reject) AS rejected,
-          ${measure} AS sort_value
+          sum(fail_not_rejected) AS would_be_blocked_at_reject, ${measure} AS sort_value
         FROM aggregate_daily_sources
         WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}
         GROUP BY source_ip
@@ -328,4 +397,106 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
       GROUP BY reporter ORDER BY messages DESC, reporter ASC`);
     if (scope.format === 'csv') return csvResponse(c, `${scope.domain}-reporters`, ['reporter', 'org_name', 'reports', 'messages'], rows);
     return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items: rows });
+    })
+  .get('/aggregatereport/:domain/services', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    // Sources grouped by the service their reverse-DNS base domain maps to; without a mapped service,
+    // by the base domain itself; without a confirmed name, one "unidentified" row. Grouping runs over
+    // the per-source roll-up (one row per source IP and day), so its cost follows sources, not records.
+    const rows = await database(c.env.DB).all<ServiceRow>(sql`
+      SELECT s.service_name, s.service_type,
+        CASE WHEN s.service_name IS NULL THEN s.base_domain END AS base_domain,
+        count(*) AS sources, sum(s.messages) AS messages, sum(s.dmarc_pass) AS dmarc_pass,
+        sum(s.messages) - sum(s.dmarc_pass) AS dmarc_fail, sum(s.dkim_pass) AS dkim_aligned_pass,
+        sum(s.spf_pass) AS spf_aligned_pass, sum(s.would_be_blocked_at_reject) AS would_be_blocked_at_reject
+      FROM (
+        SELECT g.*, json_extract(rd.result, '$.base_domain') AS base_domain,
+          coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
+          coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type
+        FROM (
+          SELECT source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, sum(dkim_pass) AS dkim_pass,
+            sum(spf_pass) AS spf_pass, sum(fail_not_rejected) AS would_be_blocked_at_reject
+          FROM aggregate_daily_sources
+          WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}
+          GROUP BY source_ip
+        ) g
+        LEFT JOIN reverse_dns rd ON rd.ip = g.source_ip
+        LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+      ) s
+      GROUP BY s.service_name, s.service_type, CASE WHEN s.service_name IS NULL THEN s.base_domain END
+      ORDER BY messages DESC, s.service_name ASC, base_domain ASC`);
+    if (scope.format === 'csv') return csvResponse(c, `${scope.domain}-services`, SERVICE_COLUMNS, rows);
+    return c.json({
+      domain: scope.domain,
+      include_subdomains: scope.subdomains,
+      from: scope.range.from,
+      to: scope.range.to,
+      items: rows.map(({ service_name, service_type, ...r }) => ({
+        service: service_name !== null ? { name: service_name, type: service_type } : null,
+        ...r,
+      })),
+    });
+  })
+  .get('/aggregatereport/:domain/tls', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    // SMTP TLS reports (RFC 8460) per receiving organisation and policy type, with the failure types
+    // each reported. One row per report policy, so the cost follows the reports, not the sessions.
+    const db = database(c.env.DB);
+    const tlsWhere = sql`${domainMatch('p.policy_domain', scope)} AND ${dayIn('substr(t.begin_at, 1, 10)', scope.range)}`;
+    const [orgs, failures] = await Promise.all([
+      db.all<{ org_name: string; policy_type: string; reports: number; successful_sessions: number; failed_sessions: number }>(sql`
+        SELECT t.org_name, p.policy_type, count(DISTINCT t.id) AS reports,
+          sum(p.successful_sessions) AS successful_sessions, sum(p.failed_sessions) AS failed_sessions
+        FROM tls_report_policies p JOIN tls_reports t ON t.id = p.tls_report_id
+        WHERE ${tlsWhere}
+        GROUP BY t.org_name, p.policy_type ORDER BY t.org_name, p.policy_type`),
+      db.all<{ org_name: string; policy_type: string; result_type: string; sessions: number }>(sql`
+        SELECT t.org_name, p.policy_type, f.result_type, sum(f.failed_session_count) AS sessions
+        FROM tls_report_failures f
+        JOIN tls_report_policies p ON p.tls_report_id = f.tls_report_id AND p.idx = f.policy_idx
+        JOIN tls_reports t ON t.id = p.tls_report_id
+        WHERE ${tlsWhere}
+        GROUP BY t.org_name, p.policy_type, f.result_type ORDER BY sessions DESC, f.result_type`),
+    ]);
+    const items = orgs.map((o) => ({
+      ...o,
+      failure_types: Object.fromEntries(
+        failures.filter((f) => f.org_name === o.org_name && f.policy_type === o.policy_type).map((f) => [f.result_type, f.sessions]),
+      ),
+    }));
+    if (scope.format === 'csv') {
+      const flat = items.map(({ failure_types, ...o }) => ({
+        ...o,
+        failure_types: Object.entries(failure_types).map(([type, n]) => `${type}=${n}`).join(';'),
+      }));
+      return csvResponse(c, `${scope.domain}-tls`, TLS_COLUMNS, flat);
+    }
+    return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items });
+  })
+  .get('/aggregatereport/:domain/records', requireScope('read'), async (c) => {
+    const scope = await readScope(c);
+    if (scope instanceof Response) return scope;
+    // Drill-down to the raw records behind the roll-ups: keyset-paginated by (report id, ordinal),
+    // packed into one integer cursor so each page is one index range read whatever the depth.
+    const page = readPage(c);
+    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+    const sourceIp = c.req.query('source_ip');
+    if (sourceIp !== undefined && !/^[0-9a-fA-F:.]{2,45}$/.test(sourceIp)) return problem(c, 400, 'Bad Request', 'source_ip must be an IP address');
+    const after = page.after ?? 0;
+    const rows = await database(c.env.DB).all<RecordRow>(sql`
+      SELECT r.report_id, r.ordinal, a.reporter, a.org_name, a.begin_at, a.end_at, r.source_ip, r.count,
+        r.disposition, r.dkim, r.spf, r.header_from, r.envelope_from, r.envelope_to
+      FROM aggregate_records r JOIN aggregate_reports a ON a.id = r.report_id
+      WHERE a.status = 'complete' AND ${domainMatch('a.domain', scope)} AND ${dayIn('a.day', scope.range)}
+        ${sourceIp !== undefined ? sql`AND r.source_ip = ${sourceIp.toLowerCase()}` : sql``}
+        AND r.report_id * ${RECORD_CURSOR_BASE} + r.ordinal > ${after}
+      ORDER BY r.report_id, r.ordinal
+      LIMIT ${page.limit + 1}`);
+    const { items, next_cursor } = pageOf(rows, page.limit, (r) => r.report_id * RECORD_CURSOR_BASE + r.ordinal);
+    if (scope.format === 'csv') {
+      return csvResponse(c, `${scope.domain}-records`, RECORD_COLUMNS, items, next_cursor ? { 'X-Next-Cursor': next_cursor } : {});
+    }
+    return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items, next_cursor });
   });

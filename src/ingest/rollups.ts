@@ -8,10 +8,13 @@ import { sql, type SQL } from 'drizzle-orm';
 export function aggregateRollupStatements(reportId: number): SQL[] {
   const overridden = sql.raw(`EXISTS (SELECT 1 FROM record_policy_overrides o
       WHERE o.report_id = r.report_id AND o.ordinal = r.ordinal)`);
+  // Failing DMARC (neither aligned DKIM nor aligned SPF passed; NULL is not a pass) and not rejected.
+  const failNotRejected = sql.raw(`sum(CASE WHEN r.dkim = 'pass' OR r.spf = 'pass' THEN 0
+        WHEN r.disposition = 'reject' THEN 0 ELSE r.count END)`);
   return [
     sql`INSERT INTO aggregate_daily
       (domain, header_from, day, reports, messages, dmarc_pass, dkim_pass, spf_pass, both_pass,
-       disposition_none, disposition_quarantine, disposition_reject, overridden)
+       disposition_none, disposition_quarantine, disposition_reject, overridden, fail_not_rejected)
       SELECT a.domain, coalesce(lower(r.header_from), a.domain), a.day, 1, sum(r.count),
         sum(CASE WHEN r.dkim = 'pass' OR r.spf = 'pass' THEN r.count ELSE 0 END),
         sum(CASE WHEN r.dkim = 'pass' THEN r.count ELSE 0 END),
@@ -20,7 +23,8 @@ export function aggregateRollupStatements(reportId: number): SQL[] {
         sum(CASE WHEN r.disposition IS NULL OR r.disposition IN ('none', 'pass') THEN r.count ELSE 0 END),
         sum(CASE WHEN r.disposition = 'quarantine' THEN r.count ELSE 0 END),
         sum(CASE WHEN r.disposition = 'reject' THEN r.count ELSE 0 END),
-        sum(CASE WHEN ${overridden} THEN r.count ELSE 0 END)
+        sum(CASE WHEN ${overridden} THEN r.count ELSE 0 END),
+        ${failNotRejected}
       FROM aggregate_records r JOIN aggregate_reports a ON a.id = r.report_id
       WHERE a.id = ${reportId} AND a.status = 'ingesting'
       GROUP BY 1, 2, 3
@@ -34,15 +38,18 @@ export function aggregateRollupStatements(reportId: number): SQL[] {
         disposition_none = disposition_none + excluded.disposition_none,
         disposition_quarantine = disposition_quarantine + excluded.disposition_quarantine,
         disposition_reject = disposition_reject + excluded.disposition_reject,
-        overridden = overridden + excluded.overridden`,
+        overridden = overridden + excluded.overridden,
+        fail_not_rejected = fail_not_rejected + excluded.fail_not_rejected`,
     sql`INSERT INTO aggregate_daily_sources
-      (domain, day, source_ip, messages, dmarc_pass, dkim_pass, spf_pass, disposition_quarantine, disposition_reject)
+      (domain, day, source_ip, messages, dmarc_pass, dkim_pass, spf_pass, disposition_quarantine, disposition_reject,
+       fail_not_rejected)
       SELECT a.domain, a.day, r.source_ip, sum(r.count),
         sum(CASE WHEN r.dkim = 'pass' OR r.spf = 'pass' THEN r.count ELSE 0 END),
         sum(CASE WHEN r.dkim = 'pass' THEN r.count ELSE 0 END),
         sum(CASE WHEN r.spf = 'pass' THEN r.count ELSE 0 END),
         sum(CASE WHEN r.disposition = 'quarantine' THEN r.count ELSE 0 END),
-        sum(CASE WHEN r.disposition = 'reject' THEN r.count ELSE 0 END)
+        sum(CASE WHEN r.disposition = 'reject' THEN r.count ELSE 0 END),
+        ${failNotRejected}
       FROM aggregate_records r JOIN aggregate_reports a ON a.id = r.report_id
       WHERE a.id = ${reportId} AND a.status = 'ingesting'
       GROUP BY 1, 2, 3
@@ -52,6 +59,7 @@ export function aggregateRollupStatements(reportId: number): SQL[] {
         dkim_pass = dkim_pass + excluded.dkim_pass,
         spf_pass = spf_pass + excluded.spf_pass,
         disposition_quarantine = disposition_quarantine + excluded.disposition_quarantine,
-        disposition_reject = disposition_reject + excluded.disposition_reject`,
+        disposition_reject = disposition_reject + excluded.disposition_reject,
+        fail_not_rejected = fail_not_rejected + excluded.fail_not_rejected`,
   ];
 }

@@ -136,6 +136,11 @@ beforeAll(async () => {
       JSON.stringify({ ip: '203.0.113.7', ptr: ['out.mail.relay.example'], confirmed: ['out.mail.relay.example'], base_domain: 'relay.example', service: null, known_unknown: false, status: 'ok' }),
     ),
     env.DB.prepare("INSERT OR REPLACE INTO sender_map (base_domain, name, type, source) VALUES ('relay.example', 'Relay, \"Inc\"', 'Email Provider', 'admin')"),
+    // A confirmed name whose base domain maps to no service: grouped under its base domain.
+    env.DB.prepare("INSERT INTO reverse_dns (ip, result, status, expires_at) VALUES (?, ?, 'ok', '2999-01-01T00:00:00Z')").bind(
+      '203.0.113.9',
+      JSON.stringify({ ip: '203.0.113.9', ptr: ['vm-9.hoster.example'], confirmed: ['vm-9.hoster.example'], base_domain: 'hoster.example', service: null, known_unknown: false, status: 'ok' }),
+    ),
   ]);
 
   type Created = { id: number };
@@ -200,10 +205,11 @@ function expected(reports: AggregateReport[]) {
 }
 
 function expectedSources(reports: AggregateReport[]) {
-  const by = new Map<string, { source_ip: string; messages: number; dmarc_pass: number; dmarc_fail: number; dkim_pass: number; spf_pass: number; quarantined: number; rejected: number }>();
+  type Source = { source_ip: string; messages: number; dmarc_pass: number; dmarc_fail: number; dkim_pass: number; spf_pass: number; quarantined: number; rejected: number; would_be_blocked_at_reject: number };
+  const by = new Map<string, Source>();
   for (const report of reports) {
     for (const r of report.records) {
-      const s = by.get(r.source_ip) ?? { source_ip: r.source_ip, messages: 0, dmarc_pass: 0, dmarc_fail: 0, dkim_pass: 0, spf_pass: 0, quarantined: 0, rejected: 0 };
+      const s = by.get(r.source_ip) ?? { source_ip: r.source_ip, messages: 0, dmarc_pass: 0, dmarc_fail: 0, dkim_pass: 0, spf_pass: 0, quarantined: 0, rejected: 0, would_be_blocked_at_reject: 0 };
       s.messages += r.count;
       if (r.dkim === 'pass' || r.spf === 'pass') s.dmarc_pass += r.count;
       else s.dmarc_fail += r.count;
@@ -211,6 +217,7 @@ function expectedSources(reports: AggregateReport[]) {
       if (r.spf === 'pass') s.spf_pass += r.count;
       if (r.disposition === 'quarantine') s.quarantined += r.count;
       if (r.disposition === 'reject') s.rejected += r.count;
+      if (r.dkim !== 'pass' && r.spf !== 'pass' && r.disposition !== 'reject') s.would_be_blocked_at_reject += r.count;
       by.set(r.source_ip, s);
     }
   }
@@ -366,6 +373,7 @@ describe('sources', () => {
       spf_pass: 2,
       quarantined: 0,
       rejected: 0,
+      would_be_blocked_at_reject: 0,
       ptr: 'out.mail.relay.example',
       base_domain: 'relay.example',
       service: { name: 'Relay, "Inc"', type: 'Email Provider' },
@@ -401,6 +409,97 @@ describe('reporters', () => {
   });
 });
 
+describe('services', () => {
+  it('groups sources by sending service, the rest by base domain or as unidentified, with the same totals', async () => {
+    const body = await json<{ items: Record<string, unknown>[] }>('/api/aggregatereport/example.com/services?from=2024-06-14&to=2024-06-14');
+    const want = expectedSources(selected('example.com', '2024-06-14', '2024-06-14'));
+    const relay = want.find((s) => s.source_ip === '203.0.113.7')!;
+    const rest = want.filter((s) => s !== relay);
+    const sum = (rows: typeof want, k: keyof (typeof want)[number]) => rows.reduce((n, r) => n + (r[k] as number), 0);
+    expect(body.items).toEqual([
+      // By messages: the 15 unidentified before the relay's 13.
+      {
+        service: null,
+        base_domain: null,
+        sources: rest.length,
+        messages: sum(rest, 'messages'),
+        dmarc_pass: sum(rest, 'dmarc_pass'),
+        dmarc_fail: sum(rest, 'dmarc_fail'),
+        dkim_aligned_pass: sum(rest, 'dkim_pass'),
+        spf_aligned_pass: sum(rest, 'spf_pass'),
+        would_be_blocked_at_reject: sum(rest, 'would_be_blocked_at_reject'),
+      },
+      {
+        service: { name: 'Relay, "Inc"', type: 'Email Provider' },
+        base_domain: null,
+        sources: 1,
+        messages: relay.messages,
+        dmarc_pass: relay.dmarc_pass,
+        dmarc_fail: relay.dmarc_fail,
+        dkim_aligned_pass: relay.dkim_pass,
+        spf_aligned_pass: relay.spf_pass,
+        would_be_blocked_at_reject: 0,
+      },
+    ]);
+    // 203.0.113.6: 5 quarantined + 3 overridden to none, all failing and none rejected.
+    expect(body.items[0]!.would_be_blocked_at_reject).toBe(8);
+    const csv = parseCsv(await (await get('/api/aggregatereport/example.com/services?from=2024-06-14&to=2024-06-14&format=csv')).text());
+    expect(csv[0]).toEqual(['service_name', 'service_type', 'base_domain', 'sources', 'messages', 'dmarc_pass', 'dmarc_fail', 'dkim_aligned_pass', 'spf_aligned_pass', 'would_be_blocked_at_reject']);
+    expect(csv[2]!.slice(0, 5)).toEqual(['Relay, "Inc"', 'Email Provider', '', '1', '13']);
+  });
+
+  it('sums to the summary over a longer range', async () => {
+    const body = await json<{ items: { messages: number; would_be_blocked_at_reject: number }[] }>('/api/aggregatereport/example.com/services?from=2024-03-31&to=2024-06-30');
+    const want = expected(selected('example.com', '2024-03-31', '2024-06-30'));
+    expect(body.items.reduce((n, i) => n + i.messages, 0)).toBe(want.messages);
+    expect(body.items.reduce((n, i) => n + i.would_be_blocked_at_reject, 0)).toBe(want.would_be_blocked_at_reject);
+    expect(body.items).toContainEqual(expect.objectContaining({ service: null, base_domain: 'hoster.example', sources: 1, messages: 100, would_be_blocked_at_reject: 100 }));
+  });
+});
+
+describe('tls', () => {
+  it('gives TLS-RPT sessions per receiving organisation and policy type', async () => {
+    const body = await json<{ items: unknown[] }>('/api/aggregatereport/example.com/tls?from=2024-06-13&to=2024-06-13');
+    expect(body.items).toEqual([{ org_name: 'TLS Sender', policy_type: 'sts', reports: 1, successful_sessions: 120, failed_sessions: 4, failure_types: {} }]);
+    expect((await json<{ items: unknown[] }>('/api/aggregatereport/other-agency.example/tls?from=2024-06-13&to=2024-06-13')).items).toEqual([
+      { org_name: 'TLS Sender', policy_type: 'no-policy-found', reports: 1, successful_sessions: 9, failed_sessions: 9, failure_types: {} },
+    ]);
+    const csv = parseCsv(await (await get('/api/aggregatereport/example.com/tls?from=2024-06-13&to=2024-06-13&format=csv')).text());
+    expect(csv).toEqual([
+      ['org_name', 'policy_type', 'reports', 'successful_sessions', 'failed_sessions', 'failure_types'],
+      ['TLS Sender', 'sts', '1', '120', '4', ''],
+    ]);
+  });
+});
+
+describe('records', () => {
+  it('drills down to the raw records page by page, and by source IP', async () => {
+    const reports = selected('example.com', '2024-03-31', '2024-06-30');
+    const want = expected(reports);
+    let cursor: string | null = null;
+    let messages = 0;
+    let rows = 0;
+    let pages = 0;
+    do {
+      const page: { items: { count: number; report_id: number; ordinal: number }[]; next_cursor: string | null } = await json(
+        `/api/aggregatereport/example.com/records?from=2024-03-31&to=2024-06-30&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      messages += page.items.reduce((n, r) => n + r.count, 0);
+      rows += page.items.length;
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBeGreaterThan(4);
+    expect(rows).toBe(reports.reduce((n, r) => n + r.records.length, 0));
+    expect(messages).toBe(want.messages);
+
+    const one = await json<{ items: Record<string, unknown>[] }>('/api/aggregatereport/example.com/records?from=2024-06-14&to=2024-06-14&source_ip=203.0.113.6');
+    expect(one.items.map((r) => [r.source_ip, r.count, r.disposition])).toEqual([['203.0.113.6', 5, 'quarantine'], ['203.0.113.6', 3, 'none']]);
+    expect((await get('/api/aggregatereport/example.com/records?source_ip=x%27')).status).toBe(400);
+    expect((await get('/api/aggregatereport/example.com/records?cursor=-1')).status).toBe(400);
+  });
+});
+
 describe('CSV', () => {
   it('exports every table with a header row and RFC 4180 quoting', async () => {
     const summary = await get('/api/aggregatereport/example.com/summary?from=2024-06-13&to=2024-06-13&format=csv');
@@ -416,8 +515,8 @@ describe('CSV', () => {
     expect(series.slice(1).map((r) => [r[0], r[2]])).toEqual([['2024-06-12', '100'], ['2024-06-13', '3047'], ['2024-06-14', '28']]);
 
     const sources = parseCsv(await (await get('/api/aggregatereport/example.com/sources?from=2024-06-14&to=2024-06-14&format=csv')).text());
-    expect(sources[0]).toEqual(['source_ip', 'messages', 'dmarc_pass', 'dmarc_fail', 'dkim_pass', 'spf_pass', 'quarantined', 'rejected', 'ptr', 'base_domain', 'service_name', 'service_type']);
-    expect(sources[1]).toEqual(['203.0.113.7', '13', '13', '0', '11', '2', '0', '0', 'out.mail.relay.example', 'relay.example', 'Relay, "Inc"', 'Email Provider']);
+    expect(sources[0]).toEqual(['source_ip', 'messages', 'dmarc_pass', 'dmarc_fail', 'dkim_pass', 'spf_pass', 'quarantined', 'rejected', 'would_be_blocked_at_reject', 'ptr', 'base_domain', 'service_name', 'service_type']);
+    expect(sources[1]).toEqual(['203.0.113.7', '13', '13', '0', '11', '2', '0', '0', '0', 'out.mail.relay.example', 'relay.example', 'Relay, "Inc"', 'Email Provider']);
     expect(sources).toHaveLength(4);
     const rawSources = await (await get('/api/aggregatereport/example.com/sources?from=2024-06-14&to=2024-06-14&format=csv')).text();
     expect(rawSources).toContain('"Relay, ""Inc"""');
@@ -428,7 +527,7 @@ describe('CSV', () => {
 });
 
 describe('access', () => {
-  const paths = ['summary', 'timeseries', 'sources', 'reporters'].map((r) => `/api/aggregatereport/example.com/${r}?from=2024-06-13&to=2024-06-13`);
+  const paths = ['summary', 'timeseries', 'sources', 'reporters', 'services', 'tls', 'records'].map((r) => `/api/aggregatereport/example.com/${r}?from=2024-06-13&to=2024-06-13`);
 
   it('answers a member of the owning group', async () => {
     for (const path of paths) expect((await get(path, tokens.member)).status, path).toBe(200);
