@@ -2,6 +2,8 @@ import { CHECK_RULES } from './checks/index';
 import { DMARC_RULES } from './dmarc/index';
 import { AREA_TITLES, AREAS, type Area } from './domain-check';
 import { SPF_RULES } from './spf/index';
+import { CERTIFICATE_RULES } from '../tls/certificates/rules';
+import { TLS_RULES } from '../tls/grading/rules';
 
 interface DocRule {
   id: string;
@@ -13,8 +15,11 @@ interface DocRule {
   original?: string;
 }
 
-export function rulesByArea(): Record<Area, readonly DocRule[]> {
-  return { dmarc: DMARC_RULES, spf: SPF_RULES, ...CHECK_RULES };
+/** Mail-server TLS (the probe's findings) and certificates, after the DNS areas. */
+const TLS_SECTIONS = { tls: 'Mail-server TLS', certificate: 'Certificates' } as const;
+
+export function rulesByArea(): Record<Area | keyof typeof TLS_SECTIONS, readonly DocRule[]> {
+  return { dmarc: DMARC_RULES, spf: SPF_RULES, ...CHECK_RULES, tls: TLS_RULES, certificate: CERTIFICATE_RULES };
 }
 
 function cell(text: string): string {
@@ -27,14 +32,15 @@ export function renderRulesDoc(): string {
   const lines = [
     '# Rules',
     '',
-    'Every finding a domain check can report, by area. The `id` is stable: scripts and alerts can rely on it.',
+    'Every finding a domain check or the mail-server TLS probe can report, by area. The `id` is stable: scripts and alerts can rely on it.',
     'Advice is a template; `{placeholders}` are filled with the domain\'s own names in each finding. A',
     '`*.dns-failure` finding means the area could not be checked (the resolver failed), never that a record',
     'is missing. Generated from the code by `npm run docs:rules`; do not edit by hand.',
     '',
   ];
-  for (const area of AREAS) {
-    lines.push(`## ${AREA_TITLES[area]}`, '', '| id | severity | title | advice | reference |', '|---|---|---|---|---|');
+  const sections: [keyof typeof rules, string][] = [...AREAS.map((a): [Area, string] => [a, AREA_TITLES[a]]), ...Object.entries(TLS_SECTIONS) as [keyof typeof TLS_SECTIONS, string][]];
+  for (const [area, title] of sections) {
+    lines.push(`## ${title}`, '', '| id | severity | title | advice | reference |', '|---|---|---|---|---|');
     for (const r of rules[area]) {
       const origin = r.original ? ` (original MailCheck: ${r.original})` : '';
       const when = r.when ? `${r.when}. ` : '';
