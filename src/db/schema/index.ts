@@ -3,3 +3,4 @@ export * from './reports';
 export * from './checks';
 export * from './senders';
 export * from './metrics';
+export * from './tls';
