@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // Two projects: the pure core and the CLI run in Node (they read fixture files from disk); everything
 // that touches a binding runs inside workerd with real D1, R2, Queues and Durable Objects.
 const migrations = await readD1Migrations('./migrations');
+// Miniflare would fetch the `Request.cf` placeholder from workers.cloudflare.com: tests stay on loopback.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 
 export default defineConfig({
   test: {
@@ -14,7 +16,7 @@ export default defineConfig({
           name: 'node',
           include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts', 'test/tls/**/*.test.ts', 'test/probe/**/*.test.ts'],
           // The DNS lab (Knot, kresd, dnsdist on loopback) for the DNS tests: test/lab/dns/, docs/dns-lab.md.
-          globalSetup: ['test/lab/dns/global-setup.ts'],
+          globalSetup: ['test/lab/dns/global-setup.ts', 'test/lab/smtp/global-setup.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },

@@ -48,18 +48,18 @@ interface Inbound {
   in_progress?: { records_ingested: number }[];
 }
 
-interface Tokens {
+export interface Tokens {
   admin: string;
   ingest: string;
 }
 
-interface RunningWorker {
+export interface RunningWorker {
   url: string;
   stop(): Promise<void>;
 }
 
 /** The temporary world one run lives in. */
-interface Sandbox {
+export interface Sandbox {
   dir: string;
   config: string;
   persistTo: string;
@@ -69,6 +69,8 @@ interface Sandbox {
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
+// Miniflare otherwise fetches the `Request.cf` placeholder from workers.cloudflare.com: traffic stays local.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 const POLL_MS = 100;
 /** A status request not answered within this is abandoned and asked again. */
 const POLL_TIMEOUT_MS = 2000;
@@ -88,7 +90,7 @@ function log(message: string) {
 /** The project's own wrangler (what `npx wrangler` runs in the repository), from any directory. */
 const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
 
-function wrangler(args: string[], cwd = ROOT): string {
+export function wrangler(args: string[], cwd = ROOT): string {
   const result = spawnSync(WRANGLER, args, { cwd, env: { ...process.env, CI: 'true' }, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
@@ -113,7 +115,7 @@ function wranglerVersion(): string {
   return (require('wrangler/package.json') as { version: string }).version;
 }
 
-function makeSandbox(): Sandbox {
+export function makeSandbox(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'mailcheck-bench-'));
   try {
     const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
@@ -138,7 +140,7 @@ function useCompatibilityDate(box: Sandbox, date: string) {
 }
 
 /** True once GET /health answers 200; false if it has not within `ms` (workerd refused the Worker, say). */
-async function healthy(url: string, ms: number): Promise<boolean> {
+export async function healthy(url: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
@@ -151,7 +153,7 @@ async function healthy(url: string, ms: number): Promise<boolean> {
   return false;
 }
 
-async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
+export async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
   const { unstable_startWorker } = await import('wrangler');
   const worker = await unstable_startWorker({
     config: box.config,

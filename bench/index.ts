@@ -8,9 +8,12 @@
  *   BENCH_MEMORY_NODE_FLAGS  extra node flags for the memory children (e.g. --max-semi-space-size=1)
  *   BENCH_SKIP_E2E=1         skip the Worker; BENCH_E2E_MODE=dev forces `wrangler dev`
  *   BENCH_E2E_TIMEOUT_MS     give up on the Worker after this long (default 20 min)
+ *   BENCH_SKIP_API=1         skip the API latency part (10k domains, 100k then 1M records)
+ *   BENCH_API_SAMPLES=300    requests per query in the API latency part
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { apiBench, formatApiBench, type ApiBenchResult } from './api';
 import { endToEnd, type EndToEndResult } from './e2e';
 import { gzipReport } from './generate-report';
 import { MEMORY_NODE_FLAGS, measureMemory } from './memory';
@@ -91,6 +94,17 @@ async function main() {
     memory.push(await measureMemory(size));
   }
 
+  let api: ApiBenchResult | null = null;
+  let apiError: string | null = process.env.BENCH_SKIP_API ? 'skipped (BENCH_SKIP_API)' : null;
+  if (!apiError) {
+    progress('API latency at 10,000 domains…');
+    try {
+      api = await apiBench();
+    } catch (error) {
+      apiError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
   const lines: string[] = [];
   const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   lines.push(`ingest (${n(report.records)} records, ${n(report.messages)} messages, ${mb(report.xmlBytes)} XML, ${mb(report.gz.byteLength)} gz; floor and parse best of ${ROUNDS})`);
@@ -135,6 +149,8 @@ async function main() {
     if (memory.length >= 3 && second) summary += `;  ${last.xmlMB} MB / ${second.xmlMB} MB ${ratio(last.peakMaxRssKB / second.peakMaxRssKB)}`;
     lines.push(summary);
   }
+  if (api) lines.push(...formatApiBench(api));
+  else lines.push(`api latency not measured: ${apiError}`);
   lines.push(`(${((performance.now() - began) / 1000).toFixed(0)} s, Node ${process.version}, ${(await import('node:os')).availableParallelism()} CPUs)`);
   console.log(`\n${lines.join('\n')}`);
 }
