@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
@@ -11,6 +10,8 @@ import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
 import { meRoutes } from './me-routes';
 import { metricsRoutes } from './metrics-routes';
+import { ApiRouter } from './openapi/api-router';
+import { OPENAPI_PATH, serveOpenApi } from './openapi/document';
 import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { problem } from './problem';
@@ -21,7 +22,10 @@ import { uploadRoutes } from './upload-routes';
 /** JSON bodies of the API (admin changes, replay) are small; uploads have their own, larger limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
-export const app = new Hono<AppEnv>()
+/** Gathers the routes declared on the routers mounted below, for the OpenAPI document. */
+const root = new ApiRouter();
+
+export const app = root
   .use(
     secureHeaders({
       contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"] },
@@ -41,6 +45,8 @@ export const app = new Hono<AppEnv>()
     const maxSize = upload ? maxMessageBytes(c.env) : JSON_BODY_LIMIT;
     return bodyLimit({ maxSize, onError: (c) => problem(c, 413, 'Payload Too Large', `The body is limited to ${maxSize} bytes.`) })(c, next);
   })
+  // Before authentication: the spec is public (docs/api.md).
+  .get(OPENAPI_PATH, serveOpenApi(root))
   .use('/api/*', authenticate())
   .use('/api/*', csrfForCookies())
   .get('/health', (c) => c.json({ ok: true }))

@@ -45,6 +45,8 @@ interface Example {
 
 const ROUTES: Record<string, Example> = {
   'GET /health': { kind: 'public', request: () => ({ path: '/health' }), adminStatus: 200 },
+  // Public by choice: the spec describes the API, not anyone's data (docs/api.md).
+  'GET /api/openapi.json': { kind: 'public', request: () => ({ path: '/api/openapi.json' }), adminStatus: 200 },
   'GET /auth/dev-sign-in': { kind: 'public', request: () => ({ path: '/auth/dev-sign-in?email=a@b.example' }), adminStatus: 404 },
   'GET /auth/dev-sign-out': { kind: 'public', request: () => ({ path: '/auth/dev-sign-out' }), adminStatus: 200 },
   'GET /api/me': { kind: 'self', request: () => ({ path: '/api/me' }), adminStatus: 200 },

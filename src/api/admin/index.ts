@@ -1,5 +1,4 @@
-import { Hono } from 'hono';
-import type { AppEnv } from '../../auth/authenticate';
+import { ApiRouter } from '../openapi/api-router';
 import { auditRoutes } from './audit';
 import { domainRoutes } from './domains';
 import { groupDomainRoutes } from './group-domains';
@@ -13,7 +12,7 @@ import { userRoutes } from './users';
  * /api/admin: users, groups, memberships, domains, tokens, audit log. Authentication has already run
  * (app.ts); every route here also requires the `admin` scope. docs/admin-api.md describes them.
  */
-export const adminRoutes = new Hono<AppEnv>()
+export const adminRoutes = new ApiRouter()
   .route('/', userRoutes)
   .route('/', groupRoutes)
   .route('/', membershipRoutes)

@@ -9,20 +9,10 @@ import { z } from 'zod';
 import { normaliseDomain } from '../../lib/domain-name';
 
 export { normaliseDomain };
-import { readPage, type Page } from '../pagination';
-import { problem } from '../problem';
+import { pageFrom, pageQuery, readPage, type Page } from '../pagination';
+import { invalid, problem, zodErrors } from '../problem';
 
-export interface FieldError {
-  /** Dotted path of the field (`group_ids.2`), or `(body)` for the body as a whole. */
-  path: string;
-  message: string;
-}
-
-/** 400 with `detail` naming every failing field and `errors: [{path, message}]` for scripts. */
-export function invalid(c: Context, errors: FieldError[]) {
-  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-  return problem(c, 400, 'Bad Request', detail, { errors });
-}
+export { invalid, zodErrors, type FieldError } from '../problem';
 
 /** 404 for an id named in the body (`user_id`, `group_ids.1`): unknown ids are 404 everywhere. */
 export function unknownReference(c: Context, path: string, message: string) {
@@ -35,19 +25,6 @@ export function notFound(c: Context, what: string) {
 
 export function conflict(c: Context, detail: string) {
   return problem(c, 409, 'Conflict', detail);
-}
-
-function issueErrors(issue: z.core.$ZodIssue): FieldError[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a known field' }));
-  }
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(body)';
-  const message = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? 'is required' : issue.message;
-  return [{ path, message }];
-}
-
-export function zodErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap(issueErrors);
 }
 
 /**
@@ -90,6 +67,24 @@ export function readPaging(c: Context): Page | { response: Response } {
   const path = page.startsWith('limit') ? 'limit' : 'cursor';
   return { response: invalid(c, [{ path, message: page.slice(path.length + 1) }]) };
 }
+
+/** `?limit=&cursor=&search=` of the admin lists, declared with their routes. */
+export const listQuery = pageQuery.extend({
+  search: z
+    .string()
+    .trim()
+    .max(MAX_SEARCH, `is limited to ${MAX_SEARCH} characters`)
+    .optional()
+    .meta({ description: 'Case-insensitive substring to look for.' }),
+});
+
+/** The validated `listQuery` in the shape the list queries take (no search: null). */
+export function listFrom(query: z.output<typeof listQuery>): ListQuery {
+  return { page: pageFrom(query), search: query.search ? query.search : null };
+}
+
+/** Digits only, by the route's `{id{[0-9]+}}`: a whole number, documented as one. */
+export const pathId = z.string().meta({ type: 'integer', description: 'The id.' });
 
 /** `?limit=&cursor=&search=`: a 400 problem when any is malformed. */
 export function readList(c: Context): ListQuery | { response: Response } {

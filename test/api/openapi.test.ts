@@ -1,0 +1,206 @@
+import type { OpenAPIHono, RouteConfig } from '@hono/zod-openapi';
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import packageJson from '../../package.json';
+import { app } from '../../src/api/app';
+import worker from '../../src/index';
+import { deliverEmail, migrate, reportEmail, sample, settle } from '../ingest/helpers';
+
+const ADMIN = 'test-admin-token-0123456789abcdef';
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Routes registered on the app but not (yet) declared in the spec. Each entry is a TODO: convert
+ * the route to a declaration (src/api/openapi/api-router.ts) and remove it from this list.
+ */
+const UNDECLARED = new Set<string>([
+  // TODO(issue 7): declare these routes.
+  'post /api/reports',
+  'get /api/reports',
+  'get /api/reports/{id}',
+  'get /api/tls-reports',
+  'get /api/stats/daily',
+  'get /api/inbound',
+  'get /api/inbound/{id}',
+  'post /api/admin/replay',
+  'get /api/domainstatus/{domain}',
+  'get /api/domainstatus/{domain}/history',
+  'post /api/domainstatus/{domain}/recheck',
+  'get /api/reverse-dns/{ip}',
+  'post /api/reverse-dns',
+  'get /api/reverse-dns/map/{base_domain}',
+  'put /api/reverse-dns/map/{base_domain}',
+  'get /api/aggregatereport/{domain}/summary',
+  'get /api/aggregatereport/{domain}/timeseries',
+  'get /api/aggregatereport/{domain}/sources',
+  'get /api/aggregatereport/{domain}/reporters',
+  'get /api/aggregatereport/{domain}/services',
+  'get /api/aggregatereport/{domain}/tls',
+  'get /api/aggregatereport/{domain}/records',
+  'get /api/metrics',
+  'get /api/admin/users',
+  'post /api/admin/users',
+  'get /api/admin/users/{id}',
+  'patch /api/admin/users/{id}',
+  'delete /api/admin/users/{id}',
+  'get /api/admin/groups',
+  'post /api/admin/groups',
+  'get /api/admin/groups/{id}',
+  'patch /api/admin/groups/{id}',
+  'delete /api/admin/groups/{id}',
+  'put /api/admin/groups/{id}/members/{userId}',
+  'delete /api/admin/groups/{id}/members/{userId}',
+  'get /api/admin/domains',
+  'post /api/admin/domains',
+  'post /api/admin/domains/bulk',
+  'get /api/admin/domains/{id}',
+  'delete /api/admin/domains/{id}',
+  'put /api/admin/groups/{id}/domains/{domainId}',
+  'delete /api/admin/groups/{id}/domains/{domainId}',
+  'put /api/admin/groups/{id}/notifications',
+  'get /api/admin/tokens',
+  'post /api/admin/tokens',
+  'get /api/admin/tokens/{id}',
+  'delete /api/admin/tokens/{id}',
+  'get /api/admin/audit',
+  // TODO(issue 6): the TLS probe and certificate routes, declared once their files are committed.
+  'post /api/probe/lease',
+  'post /api/probe/results',
+  'get /api/certificates/{domain}',
+  'get /api/certificates/sha256/{hash}',
+]);
+
+type Json = Record<string, any>;
+
+async function call(method: string, path: string, options: { token?: string | null; body?: unknown } = {}) {
+  const headers = new Headers({ 'CF-Connecting-IP': '192.0.2.205' });
+  const token = options.token === undefined ? ADMIN : options.token;
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers.set('Content-Type', 'application/json');
+  }
+  const response = await worker.fetch(new Request(`https://mailcheck.test${path}`, { method, headers, body }), env, createExecutionContext());
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get('Content-Type') ?? '', text, json: text ? (JSON.parse(text) as Json) : null };
+}
+
+/** `method {path}` of every handler the app really serves under /api, Hono's `:name{regex}` as `{name}`. */
+function servedRoutes(): Set<string> {
+  const served = app.routes
+    .filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/'))
+    .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}')}`);
+  return new Set(served);
+}
+
+let spec: Json;
+
+beforeAll(async () => {
+  await migrate();
+  const response = await call('GET', '/api/openapi.json', { token: null });
+  expect(response.status, response.text).toBe(200);
+  expect(response.type).toContain('application/json');
+  spec = response.json!;
+});
+
+describe('GET /api/openapi.json', () => {
+  it('is a well-formed OpenAPI 3.1 document', () => {
+    expect(spec.openapi).toBe('3.1.0');
+    expect(spec.info).toMatchObject({ title: 'MailCheck Edge API', version: packageJson.version });
+    expect(spec.servers).toBeUndefined();
+    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['bearerAuth', 'cloudflareAccess', 'devSignIn']);
+    expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+
+    for (const [path, item] of Object.entries(spec.paths as Record<string, Json>)) {
+      expect(path).toMatch(/^\/(api|auth)\//);
+      // Every {name} in the path is a required path parameter, and every path parameter is in the path.
+      const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
+      for (const method of Object.keys(item)) {
+        expect(METHODS, `${method} ${path}`).toContain(method);
+        const operation = item[method] as Json;
+        const where = `${method.toUpperCase()} ${path}`;
+        const parameters = (operation.parameters ?? []) as Json[];
+        const pathParameters = parameters.filter((p) => p.in === 'path');
+        expect(pathParameters.map((p) => p.name).sort(), where).toEqual(inPath);
+        for (const p of pathParameters) expect(p.required, where).toBe(true);
+        for (const p of parameters) expect(['path', 'query', 'header', 'cookie'], where).toContain(p.in);
+        expect(Object.keys(operation.responses ?? {}).length, where).toBeGreaterThan(0);
+        for (const [status, response] of Object.entries(operation.responses as Record<string, Json>)) {
+          expect(status, where).toMatch(/^[1-5][0-9X]{2}$|^default$/);
+          expect(typeof response.description, where).toBe('string');
+        }
+        // Security: public routes say so with []; the others name defined schemes only.
+        expect(Array.isArray(operation.security), `${where} declares its security`).toBe(true);
+        for (const requirement of operation.security as Json[]) {
+          for (const scheme of Object.keys(requirement)) expect(spec.components.securitySchemes, where).toHaveProperty(scheme);
+        }
+      }
+    }
+
+    // Every $ref points at something in the document.
+    const refs = [...JSON.stringify(spec).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1]!);
+    for (const ref of refs) {
+      const target = ref.split('/').reduce<unknown>((node, key) => (node as Json | undefined)?.[key], spec);
+      expect(target, ref).toBeDefined();
+    }
+  });
+
+  it('lists every route the app serves under /api, and nothing it does not serve', () => {
+    const served = servedRoutes();
+    const documented = new Set(
+      Object.entries(spec.paths as Record<string, Json>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)),
+    );
+    const missing = [...served].filter((r) => !documented.has(r) && !UNDECLARED.has(r));
+    const extra = [...documented].filter((r) => !served.has(r));
+    expect(missing, 'served but not in the spec').toEqual([]);
+    expect(extra, 'in the spec but not served').toEqual([]);
+    // A declared route leaves the allow-list.
+    expect([...UNDECLARED].filter((r) => documented.has(r)), 'declared, so no longer UNDECLARED').toEqual([]);
+  });
+
+  it('documents the scope each route needs', () => {
+    expect(spec.paths['/api/openapi.json'].get.security).toEqual([]);
+    expect(spec.paths['/api/me'].get.security).toContainEqual({ bearerAuth: [] });
+  });
+});
+
+/** The zod schema a route declares for a JSON response, from the registry the spec is built from. */
+function declaredSchema(method: string, path: string, status: number): z.ZodType {
+  const registry = (app as unknown as OpenAPIHono).openAPIRegistry;
+  const route = registry.definitions.flatMap((d) => (d.type === 'route' ? [d.route as RouteConfig] : [])).find((r) => r.method === method && r.path === path);
+  const response = route?.responses[status];
+  const media = response && 'content' in response ? response.content?.['application/json'] : undefined;
+  if (!media || !('schema' in media) || !(media.schema instanceof z.ZodType)) throw new Error(`${method} ${path} declares no JSON schema for ${status}`);
+  return media.schema;
+}
+
+describe('responses match their declared schemas', () => {
+  const cases: [method: string, specPath: string, path: string][] = [['get', '/api/me', '/api/me']];
+
+  beforeAll(async () => {
+    const report = await deliverEmail(reportEmail([{ filename: 'r.xml', contentType: 'text/xml', bytes: sample('extract_report/nice-input.xml') }]));
+    await settle(report.inboundId);
+  });
+
+  it.each(cases)('%s %s', async (method, declaredPath, path) => {
+    const response = await call(method.toUpperCase(), path);
+    expect(response.status, response.text).toBe(200);
+    const parsed = declaredSchema(method, declaredPath, 200).safeParse(response.json);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  });
+});
+
+describe('invalid input', () => {
+  function expectNamed(response: Awaited<ReturnType<typeof call>>, field: string) {
+    expect(response.status, response.text).toBe(400);
+    expect(response.type).toContain('application/problem+json');
+    expect(response.json).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
+    expect(response.json!.detail).toContain(field);
+    expect((response.json!.errors as { path: string }[]).map((e) => e.path)).toContain(field);
+  }
+
+  it.todo('answers 400 problems naming the field');
+});
