@@ -1,10 +1,12 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { apiTokens, groupMembers, groups, users } from '../../db/schema/index';
+import { ApiRouter } from '../openapi/api-router';
+import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { auditedCreate, auditedDelete, auditedUpdate, isUniqueViolation, userSnapshot } from './audit-log';
 import {
@@ -12,12 +14,12 @@ import {
   contains,
   emailField,
   idParam,
-  invalid,
   isoSeconds,
+  listFrom,
+  listQuery,
   notFound,
+  pathId,
   personNameField,
-  readJson,
-  readList,
   roleField,
 } from './validation';
 
@@ -38,16 +40,69 @@ const updateUser = z.strictObject({
   role: roleField.optional(),
 });
 
+export const userSchema = z
+  .object({ id: z.int(), email: z.string(), name: z.string().nullable(), role: z.enum(['admin', 'member']), created_at: z.string() })
+  .meta({ id: 'User' });
+
+const userDetailSchema = userSchema.extend({ groups: z.array(z.object({ id: z.int(), name: z.string() })) }).meta({ id: 'UserDetail' });
+
+const admin = { tags: ['admin'], ...access('admin') };
+const params = z.object({ id: pathId });
+
+const listUsers = createRoute({
+  method: 'get',
+  path: '/users',
+  summary: 'List users',
+  ...admin,
+  request: { query: listQuery.extend({ role: roleField.optional() }) },
+  responses: { 200: json(pageSchema(userSchema), 'Users by id.'), ...problems(400, 401, 403) },
+});
+
+const addUser = createRoute({
+  method: 'post',
+  path: '/users',
+  summary: 'Add a user',
+  ...admin,
+  request: { body: jsonRequest(createUser) },
+  responses: { 201: json(userDetailSchema, 'Created (Location: its URL).'), ...problems(400, 401, 403, 409) },
+});
+
+const getUser = createRoute({
+  method: 'get',
+  path: '/users/{id{[0-9]+}}',
+  summary: 'A user and their groups',
+  ...admin,
+  request: { params },
+  responses: { 200: json(userDetailSchema, 'The user.'), ...problems(401, 403, 404) },
+});
+
+const changeUser = createRoute({
+  method: 'patch',
+  path: '/users/{id{[0-9]+}}',
+  summary: 'Rename, promote or demote a user',
+  ...admin,
+  request: { params, body: jsonRequest(updateUser) },
+  responses: { 200: json(userSchema, 'The user as changed.'), ...problems(400, 401, 403, 404) },
+});
+
+const deleteUser = createRoute({
+  method: 'delete',
+  path: '/users/{id{[0-9]+}}',
+  summary: 'Delete a user, their memberships, and revoke their tokens',
+  ...admin,
+  request: { params },
+  responses: { 204: noContent('Deleted.'), ...problems(401, 403, 404) },
+});
+
 /**
  * Users: people who sign in through Cloudflare Access. Demoting or deleting the last admin is
  * allowed: the BOOTSTRAP_ADMIN_TOKEN secret always remains as a way back in.
  */
-export const userRoutes = new Hono<AppEnv>()
-  .get('/users', requireScope('admin'), async (c) => {
-    const list = readList(c);
-    if ('response' in list) return list.response;
-    const role = c.req.query('role');
-    if (role !== undefined && role !== 'admin' && role !== 'member') return invalid(c, [{ path: 'role', message: 'must be "admin" or "member"' }]);
+export const userRoutes = new ApiRouter()
+  .declare(listUsers, async (c) => {
+    const query = c.req.valid('query');
+    const list = listFrom(query);
+    const role = query.role;
     const where: (SQL | undefined)[] = [
       list.page.after !== null ? gt(users.id, list.page.after) : undefined,
       list.search ? contains([users.email, users.name], list.search) : undefined,
@@ -57,10 +112,8 @@ export const userRoutes = new Hono<AppEnv>()
     const page = pageOf(rows, list.page.limit, (u) => u.id);
     return c.json({ items: page.items.map(userJson), next_cursor: page.next_cursor });
   })
-  .post('/users', requireScope('admin'), async (c) => {
-    const body = await readJson(c, createUser);
-    if ('response' in body) return body.response;
-    const { email, name, role } = body.data;
+  .declare(addUser, async (c) => {
+    const { email, name, role } = c.req.valid('json');
     const db = database(c.env.DB);
     if (await db.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) return conflict(c, `A user with the email ${email} already exists.`);
     const subject = { actor: c.get('principal').actor, action: 'user.create', entity: 'user' as const, entityId: sql`(SELECT id FROM users WHERE email = ${email})` };
@@ -73,7 +126,7 @@ export const userRoutes = new Hono<AppEnv>()
     const user = await db.select().from(users).where(eq(users.email, email)).get();
     return c.json({ ...userJson(user!), groups: [] }, 201, { Location: `/api/admin/users/${user!.id}` });
   })
-  .get('/users/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(getUser, async (c) => {
     const id = idParam(c, 'id');
     const db = database(c.env.DB);
     const user = id === null ? undefined : await db.select().from(users).where(eq(users.id, id)).get();
@@ -86,16 +139,15 @@ export const userRoutes = new Hono<AppEnv>()
       .orderBy(asc(groups.name));
     return c.json({ ...userJson(user), groups: memberOf });
   })
-  .patch('/users/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(changeUser, async (c) => {
     const id = idParam(c, 'id');
-    const body = await readJson(c, updateUser);
-    if ('response' in body) return body.response;
+    const changes = c.req.valid('json');
     const db = database(c.env.DB);
     const user = id === null ? undefined : await db.select().from(users).where(eq(users.id, id)).get();
     if (!user) return notFound(c, `user ${c.req.param('id')}`);
     const set: Partial<Pick<UserRow, 'name' | 'role'>> = {};
-    if (body.data.name !== undefined && body.data.name !== user.name) set.name = body.data.name;
-    if (body.data.role !== undefined && body.data.role !== user.role) set.role = body.data.role;
+    if (changes.name !== undefined && changes.name !== user.name) set.name = changes.name;
+    if (changes.role !== undefined && changes.role !== user.role) set.role = changes.role;
     if (Object.keys(set).length > 0) {
       const subject = { actor: c.get('principal').actor, action: 'user.update', entity: 'user' as const, entityId: user.id };
       const results = await runBatch(c.env.DB, auditedUpdate(subject, [db.update(users).set(set).where(eq(users.id, user.id))], userSnapshot(sql`u.id = ${user.id}`)));
@@ -105,7 +157,7 @@ export const userRoutes = new Hono<AppEnv>()
     if (!updated) return notFound(c, `user ${user.id}`);
     return c.json(userJson(updated));
   })
-  .delete('/users/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(deleteUser, async (c) => {
     const id = idParam(c, 'id');
     if (id === null) return notFound(c, `user ${c.req.param('id')}`);
     const db = database(c.env.DB);
