@@ -8,6 +8,7 @@ import { consumeSenderBatch, type SenderLookupMessage } from './senders/sender-q
 import { snapshotMetrics } from './stats/metrics';
 
 export { DomainMonitor } from './monitor/domain-monitor';
+export { ProbeDispatcher } from './monitor/probe-dispatcher';
 
 /**
  * Worker entry: each handler only adapts the platform to a plain function. Export nothing else here

@@ -6,6 +6,7 @@ import { devSignInRoutes } from '../auth/dev-sign-in';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
 import { aggregateReportRoutes } from './aggregate-report-routes';
+import { certificateRoutes } from './certificate-routes';
 import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
 import { meRoutes } from './me-routes';
@@ -14,6 +15,7 @@ import { ApiRouter } from './openapi/api-router';
 import { OPENAPI_PATH, serveOpenApi } from './openapi/document';
 import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
+import { probeRoutes } from './probe-routes';
 import { problem } from './problem';
 import { reportRoutes } from './report-routes';
 import { reverseDnsRoutes } from './reverse-dns-routes';
@@ -59,6 +61,8 @@ export const app = root
   .route('/api', reverseDnsRoutes)
   .route('/api', aggregateReportRoutes)
   .route('/api', metricsRoutes)
+  .route('/api', probeRoutes)
+  .route('/api', certificateRoutes)
   .route('/api/admin', adminRoutes)
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {

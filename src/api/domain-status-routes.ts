@@ -7,6 +7,7 @@ import { domainCheckChanges, domainCheckResults, domainCheckState, domains } fro
 import { domainKey } from '../lib/domain-name';
 import { monitorOf } from '../monitor/monitor-queue';
 import { latestCheck } from '../monitor/store-check';
+import { mxTlsSection } from '../monitor/tls-store';
 import { pageOf, readPage } from './pagination';
 import { problem } from './problem';
 
@@ -16,7 +17,7 @@ import { problem } from './problem';
  * only monitored ones (added through the admin API); anything else is 404.
  */
 /** 404 unless the domain is monitored and the principal may see it. */
-const visibleMonitoredDomain: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const visibleMonitoredDomain: MiddlewareHandler<AppEnv> = async (c, next) => {
   const domain = domainKey(c.req.param('domain') ?? '');
   if (!(await monitored(c.env.DB, domain)) || !(await canSeeDomain(c.env.DB, c.get('principal'), domain))) {
     return problem(c, 404, 'Not Found', `No monitored domain ${domain}.`);
@@ -36,8 +37,9 @@ export const domainStatusRoutes = new Hono<AppEnv>()
       last_error: state?.lastError ?? null,
       next_check_at: state?.nextCheckAt ?? null,
     };
-    if (!latest) return c.json({ domain, pending: true, monitor });
-    return c.json({ ...latest.check, pending: false, monitor });
+    const mxTls = await mxTlsSection(c.env.DB, domain, latest?.check ?? null);
+    if (!latest) return c.json({ domain, pending: true, monitor, mx_tls: mxTls });
+    return c.json({ ...latest.check, pending: false, monitor, mx_tls: mxTls });
   })
   .get('/domainstatus/:domain/history', requireScope('read'), visibleMonitoredDomain, async (c) => {
     const page = readPage(c);

@@ -1,8 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { CheckChange } from '../dns/diff-checks';
+import { isDnsFailure, type DomainCheck } from '../dns/domain-check';
 import { notifyChanges } from './notify';
+import { probeDispatcher } from './probe-dispatcher';
 import { runDomainCheck } from './run-check';
 import { storeCheck } from './store-check';
+import { recordMxAddresses } from './tls-store';
 
 /** Default time between checks of a domain; CHECK_INTERVAL_SECONDS overrides it. */
 export const DEFAULT_INTERVAL_SECONDS = 86_400;
@@ -76,6 +79,22 @@ export class DomainMonitor extends DurableObject<Env> {
     await this.checkAndReschedule();
   }
 
+  /**
+   * Records the MX hosts' addresses this check saw and asks the ProbeDispatcher to scan them (it
+   * skips servers scanned recently, so a daily check costs nothing when nothing is due). A failure
+   * here is logged, not retried: the check is stored, and the next one queues the servers again.
+   */
+  private async queueProbes(domain: string, check: DomainCheck): Promise<void> {
+    // A partial MX answer would drop the hosts it missed from the map: keep the last complete one.
+    if (check.mx.findings.some(isDnsFailure)) return;
+    try {
+      const targets = await recordMxAddresses(this.env.DB, check);
+      if (targets.length) await probeDispatcher(this.env).enqueue(targets);
+    } catch (error) {
+      console.error(`queueing TLS probes for ${domain} failed`, error);
+    }
+  }
+
   private async checkAndReschedule(): Promise<MonitorOutcome> {
     const domain = await this.ctx.storage.get<string>('domain');
     if (!domain) throw new Error('DomainMonitor has no domain: call schedule() first');
@@ -91,6 +110,7 @@ export class DomainMonitor extends DurableObject<Env> {
       const stored = await storeCheck(this.env.DB, check, next, { acceptIncomplete: accept });
       if (stored.stored) {
         await this.ctx.storage.put('failures', check.complete ? 0 : failures + 1);
+        await this.queueProbes(domain, check);
         // The first result of a domain is its baseline, not news.
         if (!stored.first && stored.changes.length > 0) {
           const notified = await notifyChanges(this.env, domain, stored.changes);

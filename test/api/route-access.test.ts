@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app';
 import worker from '../../src/index';
 import { deliverEmail, migrate, reportEmail, sample, settle } from '../ingest/helpers';
+import { probeResult } from '../tls/fixtures';
 
 /**
  * Every route the app registers, checked against who may call it. A route added without an entry in
@@ -16,6 +17,7 @@ type Kind =
   | 'domain-list' // a list of domain data: members see only their groups' rows
   | 'read' // any principal with the read scope; not tied to a domain (reverse DNS of an address)
   | 'ingest' // needs the ingest scope
+  | 'probe' // needs the probe scope (probe agents)
   | 'admin'; // administrators only
 
 interface Ids {
@@ -99,8 +101,16 @@ const ROUTES: Record<string, Example> = {
   'POST /api/reverse-dns': { kind: 'read', request: () => ({ path: '/api/reverse-dns', body: { ips: ['192.0.2.1', '2001:db8::1'] } }), adminStatus: 200 },
   'GET /api/reverse-dns/map/:base_domain': { kind: 'read', request: () => ({ path: '/api/reverse-dns/map/mcsv.net' }), adminStatus: 200 },
   'PUT /api/reverse-dns/map/:base_domain': { kind: 'admin', request: () => ({ path: '/api/reverse-dns/map/route-test.example', body: { name: 'Route Test Mail', type: 'Email Provider' } }), adminStatus: 201 },
+  'POST /api/probe/lease': { kind: 'probe', request: () => ({ path: '/api/probe/lease', body: { agent: 'route-test', max: 1 } }), adminStatus: 200 },
+  // No job 1 was ever leased: the lease is unknown (409) even to an administrator.
+  'POST /api/probe/results': { kind: 'probe', request: () => ({ path: '/api/probe/results', body: { job_id: 1, lease_id: 'none', agent: 'route-test', result: probeResult() } }), adminStatus: 409 },
+  'GET /api/certificates/:domain': { kind: 'domain', request: (ids) => ({ path: `/api/certificates/${ids.ownDomain}` }), adminStatus: 200 },
+  'GET /api/certificates/sha256/:hash': { kind: 'domain', request: () => ({ path: `/api/certificates/sha256/${OWN_CERTIFICATE}` }), adminStatus: 200 },
   'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
 };
+
+/** A certificate an MX server of example.com presents (stored in beforeAll, as a probe result would). */
+const OWN_CERTIFICATE = 'c'.repeat(64);
 
 let addressCounter = 0;
 /** A fresh client address per failing call, so the failed-authentication rate limit stays out of the way. */
@@ -170,6 +180,12 @@ beforeAll(async () => {
   await env.DB.prepare("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = ?").bind(expired.id).run();
   tokens.expired = expired.token;
   const spareToken = await admin<Token>('POST', '/api/admin/tokens', { name: 'spare', scopes: ['read'] });
+
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO mx_addresses (domain, host, ip, preference) VALUES ('example.com', 'mx.example.com', '192.0.2.25', 10)"),
+    env.DB.prepare("INSERT INTO tls_server_certificates (ip, port, position, sha256) VALUES ('192.0.2.25', 25, 0, ?)").bind(OWN_CERTIFICATE),
+    env.DB.prepare("INSERT INTO tls_certificates (sha256, der, subject, issuer, not_before, not_after) VALUES (?, 'MIIB', 'CN=mx.example.com', 'CN=CA', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z')").bind(OWN_CERTIFICATE),
+  ]);
 
   ids = {
     ownReport,
@@ -269,7 +285,7 @@ describe.each(Object.entries(ROUTES))('%s', (route, example) => {
     expect((await send(method, example, ids, tokens.revoked)).status).toBe(401);
     expect((await send(method, example, ids, tokens.expired)).status).toBe(401);
   });
-  if (example.kind === 'admin' || example.kind === 'ingest') it('member → 403', async () => {
+  if (example.kind === 'admin' || example.kind === 'ingest' || example.kind === 'probe') it('member → 403', async () => {
     expect((await send(method, example, ids, tokens.member)).status).toBe(403);
   });
   if (example.kind === 'domain') it('member of another group → 404; member of the owning group → 200', async () => {
