@@ -17,7 +17,7 @@ export interface TestPki {
   rootPem: string;
   intermediatePem: string;
   /** Leaf for `name`, signed by the intermediate; `ec` for a P-256 key. */
-  leaf(name: string, options?: { ec?: boolean; days?: number; expired?: boolean }): Leaf;
+  leaf(name: string, options?: { ec?: boolean; days?: number }): Leaf;
   selfSigned(name: string): Leaf;
 }
 
@@ -41,8 +41,7 @@ export function createTestPki(): TestPki {
       const keyArgs = options.ec ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
       writeFileSync(join(dir, `${id}.ext`), `subjectAltName=DNS:${name}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:false\n`);
       openssl(dir, ['req', ...keyArgs, '-nodes', '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', `/CN=${name}`]);
-      const validity = options.expired ? ['-not_before', '20200101000000Z', '-not_after', '20200201000000Z'] : ['-days', String(options.days ?? 30)];
-      openssl(dir, ['x509', '-req', '-in', `${id}.csr`, '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', `${id}.pem`, ...validity, '-extfile', `${id}.ext`]);
+      openssl(dir, ['x509', '-req', '-in', `${id}.csr`, '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', `${id}.pem`, '-days', String(options.days ?? 30), '-extfile', `${id}.ext`]);
       return { key: readFileSync(join(dir, `${id}.key`), 'utf8'), cert: readFileSync(join(dir, `${id}.pem`), 'utf8') };
     },
     selfSigned(name) {

@@ -60,7 +60,7 @@ export async function startSmtpTlsServer(options: SmtpTlsServerOptions): Promise
   });
 
   function upgrade(socket: net.Socket, pending: string) {
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context!, ...(options.tls?.honorCipherOrder !== undefined ? {} : {}) });
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context! });
     secure.on('error', () => socket.destroy());
     let buffer = pending;
     const answer = () => {
