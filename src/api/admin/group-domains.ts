@@ -1,11 +1,16 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, eq, sql } from 'drizzle-orm';
-import { Hono, type Context } from 'hono';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groups } from '../../db/schema/index';
 import { auditIfChanged, int } from './audit-log';
-import { idParam, notFound } from './validation';
+import { ApiRouter } from '../openapi/api-router';
+import { noContent, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
+import { idParam, notFound, pathId } from './validation';
 
 /** The link as the audit log shows it. */
 function link(groupId: number, domainId: number) {
@@ -25,12 +30,34 @@ async function linkEnds(c: Context<AppEnv>) {
   return { db, group, domain };
 }
 
+const params = z.object({ id: pathId.meta({ description: 'The group id.' }), domainId: pathId.meta({ description: 'The domain id.' }) });
+
+const linkDomain = createRoute({
+  method: 'put',
+  path: '/groups/{id{[0-9]+}}/domains/{domainId{[0-9]+}}',
+  summary: 'Make a group an owner of a domain (idempotent)',
+  tags: ['admin'],
+  ...access('admin'),
+  request: { params },
+  responses: { 204: noContent('Linked (whether or not it was already).'), ...problems(401, 403, 404) },
+});
+
+const unlinkDomain = createRoute({
+  method: 'delete',
+  path: '/groups/{id{[0-9]+}}/domains/{domainId{[0-9]+}}',
+  summary: 'Stop a group owning a domain (idempotent)',
+  tags: ['admin'],
+  ...access('admin'),
+  request: { params },
+  responses: { 204: noContent('Not linked (whether or not it was).'), ...problems(401, 403, 404) },
+});
+
 /**
  * Which groups own a domain: PUT links, DELETE unlinks. Both are idempotent (204 whether or not
  * anything changed) and audited only when something did change.
  */
-export const groupDomainRoutes = new Hono<AppEnv>()
-  .put('/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}', requireScope('admin'), async (c) => {
+export const groupDomainRoutes = new ApiRouter()
+  .declare(linkDomain, async (c) => {
     const ends = await linkEnds(c);
     if (ends instanceof Response) return ends;
     const { db, group, domain } = ends;
@@ -49,7 +76,7 @@ export const groupDomainRoutes = new Hono<AppEnv>()
     }
     return c.body(null, 204);
   })
-  .delete('/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(unlinkDomain, async (c) => {
     const ends = await linkEnds(c);
     if (ends instanceof Response) return ends;
     const { group, domain } = ends;

@@ -1,13 +1,15 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groupMembers, groups, users } from '../../db/schema/index';
+import { ApiRouter } from '../openapi/api-router';
+import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { auditedCreate, auditedDelete, auditedUpdate, groupSnapshot, isUniqueViolation } from './audit-log';
-import { conflict, contains, groupNameField, idParam, notFound, readJson, readList } from './validation';
+import { conflict, contains, groupNameField, idParam, listFrom, listQuery, notFound, pathId } from './validation';
 
 const groupBody = z.strictObject({ name: groupNameField });
 
@@ -44,11 +46,72 @@ async function groupDetail(db: Database, id: number) {
   return { ...group, members, domains: owned };
 }
 
+const groupSummarySchema = z
+  .object({ id: z.int(), name: z.string(), created_at: z.string(), member_count: z.int(), domain_count: z.int() })
+  .meta({ id: 'GroupSummary' });
+
+const groupDetailSchema = z
+  .object({
+    id: z.int(),
+    name: z.string(),
+    created_at: z.string(),
+    members: z.array(z.object({ id: z.int(), email: z.string(), name: z.string().nullable(), role: z.enum(['admin', 'member']) })),
+    domains: z.array(z.object({ id: z.int(), name: z.string() })),
+  })
+  .meta({ id: 'Group' });
+
+const admin = { tags: ['admin'], ...access('admin') };
+const params = z.object({ id: pathId });
+
+const listGroups = createRoute({
+  method: 'get',
+  path: '/groups',
+  summary: 'List groups',
+  ...admin,
+  request: { query: listQuery },
+  responses: { 200: json(pageSchema(groupSummarySchema), 'Groups by id, with their member and domain counts.'), ...problems(400, 401, 403) },
+});
+
+const addGroup = createRoute({
+  method: 'post',
+  path: '/groups',
+  summary: 'Add a group (names are unique ignoring case)',
+  ...admin,
+  request: { body: jsonRequest(groupBody) },
+  responses: { 201: json(groupDetailSchema, 'Created (Location: its URL).'), ...problems(400, 401, 403, 409) },
+});
+
+const getGroup = createRoute({
+  method: 'get',
+  path: '/groups/{id{[0-9]+}}',
+  summary: 'A group with its members and domains',
+  ...admin,
+  request: { params },
+  responses: { 200: json(groupDetailSchema, 'The group.'), ...problems(401, 403, 404) },
+});
+
+const renameGroup = createRoute({
+  method: 'patch',
+  path: '/groups/{id{[0-9]+}}',
+  summary: 'Rename a group',
+  ...admin,
+  request: { params, body: jsonRequest(groupBody) },
+  responses: { 200: json(groupDetailSchema, 'The group as changed.'), ...problems(400, 401, 403, 404, 409) },
+});
+
+const deleteGroup = createRoute({
+  method: 'delete',
+  path: '/groups/{id{[0-9]+}}',
+  summary: 'Delete a group with its memberships and domain links (the users and domains stay)',
+  ...admin,
+  request: { params },
+  responses: { 204: noContent('Deleted.'), ...problems(401, 403, 404) },
+});
+
 /** Groups: organisations. Their members see their domains (and the domains' sub-domains). */
-export const groupRoutes = new Hono<AppEnv>()
-  .get('/groups', requireScope('admin'), async (c) => {
-    const list = readList(c);
-    if ('response' in list) return list.response;
+export const groupRoutes = new ApiRouter()
+  .declare(listGroups, async (c) => {
+    const list = listFrom(c.req.valid('query'));
     const rows = await database(c.env.DB)
       .select({ id: groups.id, name: groups.name, created_at: groups.createdAt, member_count: memberCount, domain_count: domainCount })
       .from(groups)
@@ -57,10 +120,8 @@ export const groupRoutes = new Hono<AppEnv>()
       .limit(list.page.limit + 1);
     return c.json(pageOf(rows, list.page.limit, (g) => g.id));
   })
-  .post('/groups', requireScope('admin'), async (c) => {
-    const body = await readJson(c, groupBody);
-    if ('response' in body) return body.response;
-    const { name } = body.data;
+  .declare(addGroup, async (c) => {
+    const { name } = c.req.valid('json');
     const db = database(c.env.DB);
     const taken = await nameTaken(db, name);
     if (taken) return conflict(c, `A group named "${taken.name}" already exists (id ${taken.id}).`);
@@ -74,20 +135,18 @@ export const groupRoutes = new Hono<AppEnv>()
     const created = await db.select({ id: groups.id }).from(groups).where(eq(groups.name, name)).get();
     return c.json((await groupDetail(db, created!.id))!, 201, { Location: `/api/admin/groups/${created!.id}` });
   })
-  .get('/groups/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(getGroup, async (c) => {
     const id = idParam(c, 'id');
     const detail = id === null ? undefined : await groupDetail(database(c.env.DB), id);
     if (!detail) return notFound(c, `group ${c.req.param('id')}`);
     return c.json(detail);
   })
-  .patch('/groups/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(renameGroup, async (c) => {
     const id = idParam(c, 'id');
-    const body = await readJson(c, groupBody);
-    if ('response' in body) return body.response;
+    const { name } = c.req.valid('json');
     const db = database(c.env.DB);
     const group = id === null ? undefined : await db.select().from(groups).where(eq(groups.id, id)).get();
     if (!group) return notFound(c, `group ${c.req.param('id')}`);
-    const { name } = body.data;
     if (name !== group.name) {
       const taken = await nameTaken(db, name, group.id);
       if (taken) return conflict(c, `A group named "${taken.name}" already exists (id ${taken.id}).`);
@@ -104,7 +163,7 @@ export const groupRoutes = new Hono<AppEnv>()
     if (!detail) return notFound(c, `group ${group.id}`);
     return c.json(detail);
   })
-  .delete('/groups/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(deleteGroup, async (c) => {
     const id = idParam(c, 'id');
     if (id === null) return notFound(c, `group ${c.req.param('id')}`);
     const db = database(c.env.DB);

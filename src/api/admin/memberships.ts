@@ -1,11 +1,16 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, eq, sql } from 'drizzle-orm';
-import { Hono, type Context } from 'hono';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../../auth/authenticate';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { groupMembers, groups, users } from '../../db/schema/index';
 import { auditIfChanged, int } from './audit-log';
-import { idParam, notFound } from './validation';
+import { ApiRouter } from '../openapi/api-router';
+import { noContent, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
+import { idParam, notFound, pathId } from './validation';
 
 /** The membership as the audit log shows it. */
 function membership(groupId: number, userId: number) {
@@ -25,12 +30,34 @@ async function linkEnds(c: Context<AppEnv>) {
   return { db, group, user };
 }
 
+const params = z.object({ id: pathId.meta({ description: 'The group id.' }), userId: pathId.meta({ description: 'The user id.' }) });
+
+const addMember = createRoute({
+  method: 'put',
+  path: '/groups/{id{[0-9]+}}/members/{userId{[0-9]+}}',
+  summary: 'Add a user to a group (idempotent)',
+  tags: ['admin'],
+  ...access('admin'),
+  request: { params },
+  responses: { 204: noContent('A member (whether or not they were already).'), ...problems(401, 403, 404) },
+});
+
+const removeMember = createRoute({
+  method: 'delete',
+  path: '/groups/{id{[0-9]+}}/members/{userId{[0-9]+}}',
+  summary: 'Remove a user from a group (idempotent)',
+  tags: ['admin'],
+  ...access('admin'),
+  request: { params },
+  responses: { 204: noContent('Not a member (whether or not they were).'), ...problems(401, 403, 404) },
+});
+
 /**
  * Memberships: PUT adds a user to a group, DELETE removes them. Both are idempotent (204 whether or
  * not anything changed) and audited only when something did change.
  */
-export const membershipRoutes = new Hono<AppEnv>()
-  .put('/groups/:id{[0-9]+}/members/:userId{[0-9]+}', requireScope('admin'), async (c) => {
+export const membershipRoutes = new ApiRouter()
+  .declare(addMember, async (c) => {
     const ends = await linkEnds(c);
     if (ends instanceof Response) return ends;
     const { db, group, user } = ends;
@@ -50,7 +77,7 @@ export const membershipRoutes = new Hono<AppEnv>()
     }
     return c.body(null, 204);
   })
-  .delete('/groups/:id{[0-9]+}/members/:userId{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(removeMember, async (c) => {
     const ends = await linkEnds(c);
     if (ends instanceof Response) return ends;
     const { group, user } = ends;
