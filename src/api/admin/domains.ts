@@ -1,11 +1,13 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { enqueueMonitoring } from '../../monitor/monitor-queue';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groups } from '../../db/schema/index';
+import { ApiRouter } from '../openapi/api-router';
+import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { problem } from '../problem';
 import { auditedCreate, auditedDelete, domainSnapshot, int, isUniqueViolation, type Statement } from './audit-log';
@@ -16,10 +18,11 @@ import {
   domainNameField,
   idField,
   idParam,
-  intQuery,
+  idQuery,
+  listFrom,
+  listQuery,
   notFound,
-  readJson,
-  readList,
+  pathId,
   unknownReference,
 } from './validation';
 
@@ -63,13 +66,81 @@ async function domainDetail(db: Database, id: number) {
 
 const CSV_TYPES = ['text/csv', 'text/plain', 'application/csv'];
 
+const domainSchema = z
+  .object({ id: z.int(), name: z.string(), created_at: z.string(), groups: z.array(z.object({ id: z.int(), name: z.string() })) })
+  .meta({ id: 'Domain' });
+
+const admin = { tags: ['admin'], ...access('admin') };
+const params = z.object({ id: pathId });
+
+const listDomains = createRoute({
+  method: 'get',
+  path: '/domains',
+  summary: 'List domains',
+  ...admin,
+  request: { query: listQuery.extend({ group_id: idQuery.meta({ description: 'Only the domains of this group.' }) }) },
+  responses: { 200: json(pageSchema(domainSchema), 'Domains by id, with the groups that own them.'), ...problems(400, 401, 403) },
+});
+
+const addDomain = createRoute({
+  method: 'post',
+  path: '/domains',
+  summary: 'Add a domain (and start monitoring it)',
+  ...admin,
+  request: { body: jsonRequest(createDomain) },
+  responses: { 201: json(domainSchema, 'Created (Location: its URL).'), ...problems(400, 401, 403, 404, 409) },
+});
+
+const addDomainsInBulk = createRoute({
+  method: 'post',
+  path: '/domains/bulk',
+  summary: 'Add many domains from CSV: domain[,group] per line',
+  ...admin,
+  request: {
+    body: {
+      required: true,
+      description: `Up to ${MAX_CSV_ROWS} rows; an optional domain,group header, blank lines and # comments are skipped. Also text/plain or application/csv.`,
+      content: { 'text/csv': { schema: { type: 'string' } } },
+    },
+  },
+  responses: {
+    200: json(
+      z.object({
+        added: z.array(z.string()),
+        existing: z.array(z.string()),
+        linked: z.int().meta({ description: 'New group ↔ domain links.' }),
+        invalid: z.array(z.object({ line: z.int(), value: z.string(), reason: z.string() })),
+      }),
+      'What was added, what existed already, and each row that was not taken.',
+    ),
+    ...problems(400, 401, 403, 413, 415),
+  },
+});
+
+const getDomain = createRoute({
+  method: 'get',
+  path: '/domains/{id{[0-9]+}}',
+  summary: 'A domain and the groups that own it',
+  ...admin,
+  request: { params },
+  responses: { 200: json(domainSchema, 'The domain.'), ...problems(401, 403, 404) },
+});
+
+const deleteDomain = createRoute({
+  method: 'delete',
+  path: '/domains/{id{[0-9]+}}',
+  summary: 'Delete a domain (and stop monitoring it)',
+  ...admin,
+  request: { params },
+  responses: { 204: noContent('Deleted.'), ...problems(401, 403, 404) },
+});
+
 /** Domains: each belongs to any number of groups; its sub-domains are visible to the same groups. */
-export const domainRoutes = new Hono<AppEnv>()
-  .get('/domains', requireScope('admin'), async (c) => {
-    const list = readList(c);
-    if ('response' in list) return list.response;
-    const groupId = intQuery(c, 'group_id');
-    if (typeof groupId === 'object') return groupId.response;
+export const domainRoutes = new ApiRouter()
+  .declare(listDomains, async (c) => {
+    const query = c.req.valid('query');
+    const list = listFrom(query);
+    const groupId = query.group_id;
     const db = database(c.env.DB);
     const rows = await db
       .select({ id: domains.id, name: domains.name, created_at: domains.createdAt })
@@ -90,11 +161,10 @@ export const domainRoutes = new Hono<AppEnv>()
     );
     return c.json({ items: page.items.map((d) => ({ ...d, groups: owners.get(d.id) ?? [] })), next_cursor: page.next_cursor });
   })
-  .post('/domains', requireScope('admin'), async (c) => {
-    const body = await readJson(c, createDomain);
-    if ('response' in body) return body.response;
-    const { name } = body.data;
-    const groupIds = [...new Set(body.data.group_ids ?? [])];
+  .declare(addDomain, async (c) => {
+    const body = c.req.valid('json');
+    const { name } = body;
+    const groupIds = [...new Set(body.group_ids ?? [])];
     const db = database(c.env.DB);
     const existing = await db.select({ id: domains.id }).from(domains).where(eq(domains.name, name)).get();
     if (existing) return conflict(c, `The domain ${name} already exists (id ${existing.id}).`);
@@ -102,8 +172,8 @@ export const domainRoutes = new Hono<AppEnv>()
       const found = new Set(
         (await db.select({ id: groups.id }).from(groups).where(sql`${groups.id} IN (SELECT value FROM json_each(${JSON.stringify(groupIds)}))`)).map((g) => g.id),
       );
-      const missing = (body.data.group_ids ?? []).findIndex((id) => !found.has(id));
-      if (missing >= 0) return unknownReference(c, `group_ids.${missing}`, `no group ${body.data.group_ids![missing]}`);
+      const missing = (body.group_ids ?? []).findIndex((id) => !found.has(id));
+      if (missing >= 0) return unknownReference(c, `group_ids.${missing}`, `no group ${body.group_ids![missing]}`);
     }
     const subject = { actor: c.get('principal').actor, action: 'domain.create', entity: 'domain' as const, entityId: sql`(SELECT id FROM domains WHERE name = ${name})` };
     const changes: Statement[] = [db.insert(domains).values({ name })];
@@ -124,7 +194,7 @@ export const domainRoutes = new Hono<AppEnv>()
     await enqueueMonitoring(c.env, [name], 'schedule');
     return c.json((await domainDetail(db, created!.id))!, 201, { Location: `/api/admin/domains/${created!.id}` });
   })
-  .post('/domains/bulk', requireScope('admin'), async (c) => {
+  .declare(addDomainsInBulk, async (c) => {
     const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (!CSV_TYPES.includes(type)) {
       return problem(c, 415, 'Unsupported Media Type', 'Send the domains as CSV with "Content-Type: text/csv": one domain per line, optionally a group name in a second column.');
@@ -210,13 +280,13 @@ export const domainRoutes = new Hono<AppEnv>()
     await enqueueMonitoring(c.env, added, 'schedule');
     return c.json({ added, existing: names.filter((n) => !addedSet.has(n)), linked, invalid });
   })
-  .get('/domains/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(getDomain, async (c) => {
     const id = idParam(c, 'id');
     const detail = id === null ? undefined : await domainDetail(database(c.env.DB), id);
     if (!detail) return notFound(c, `domain ${c.req.param('id')}`);
     return c.json(detail);
   })
-  .delete('/domains/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(deleteDomain, async (c) => {
     const id = idParam(c, 'id');
     if (id === null) return notFound(c, `domain ${c.req.param('id')}`);
     const db = database(c.env.DB);

@@ -1,15 +1,17 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { generateToken, hashToken, tokenPrefix } from '../../auth/api-tokens';
-import { requireScope, type AppEnv } from '../../auth/authenticate';
 import { SCOPES, userScopes, type Scope } from '../../auth/principal';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { apiTokens, users } from '../../db/schema/index';
+import { ApiRouter } from '../openapi/api-router';
+import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
+import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { auditedCreate, auditedUpdate, tokenSnapshot } from './audit-log';
-import { contains, idField, idParam, intQuery, invalid, isoSeconds, notFound, readJson, readList, unknownReference } from './validation';
+import { contains, idField, idParam, idQuery, invalid, isoSeconds, listFrom, listQuery, notFound, pathId, unknownReference } from './validation';
 
 const DAY_MS = 86_400_000;
 
@@ -46,16 +48,72 @@ async function findToken(db: Database, id: number | null) {
   return id === null ? undefined : db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
 }
 
+const tokenSchema = z
+  .object({
+    id: z.int(),
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The first characters of the token, to recognise it.' }),
+    scopes: z.array(z.enum(SCOPES as [Scope, ...Scope[]])),
+    user_id: z.int().nullable().meta({ description: 'The user it acts for; null for a service token.' }),
+    created_by: z.string(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .meta({ id: 'Token' });
+
+const admin = { tags: ['admin'], ...access('admin') };
+const params = z.object({ id: pathId });
+
+const listTokens = createRoute({
+  method: 'get',
+  path: '/tokens',
+  summary: 'List API tokens (never the tokens themselves)',
+  ...admin,
+  request: { query: listQuery.extend({ user_id: idQuery.meta({ description: 'Only the tokens acting for this user.' }) }) },
+  responses: { 200: json(pageSchema(tokenSchema), 'Tokens by id, revoked ones included.'), ...problems(400, 401, 403) },
+});
+
+const addToken = createRoute({
+  method: 'post',
+  path: '/tokens',
+  summary: 'Make an API token; the response is the only time it is shown',
+  ...admin,
+  request: { body: jsonRequest(createToken) },
+  responses: {
+    201: json(tokenSchema.extend({ token: z.string().meta({ description: 'The secret; store it now.' }) }), 'Created (Location: its URL; Cache-Control: no-store).'),
+    ...problems(400, 401, 403, 404),
+  },
+});
+
+const getToken = createRoute({
+  method: 'get',
+  path: '/tokens/{id{[0-9]+}}',
+  summary: 'An API token',
+  ...admin,
+  request: { params },
+  responses: { 200: json(tokenSchema, 'The token (not its secret).'), ...problems(401, 403, 404) },
+});
+
+const revokeToken = createRoute({
+  method: 'delete',
+  path: '/tokens/{id{[0-9]+}}',
+  summary: 'Revoke an API token (idempotent; it stays listed with revoked_at)',
+  ...admin,
+  request: { params },
+  responses: { 204: noContent('Revoked.'), ...problems(401, 403, 404) },
+});
+
 /**
  * API tokens for scripts and the probe agent. The token is shown once, in the response that creates
  * it; only its SHA-256 is stored. A token for a user acts as that user and never exceeds their role.
  */
-export const tokenRoutes = new Hono<AppEnv>()
-  .get('/tokens', requireScope('admin'), async (c) => {
-    const list = readList(c);
-    if ('response' in list) return list.response;
-    const userId = intQuery(c, 'user_id');
-    if (typeof userId === 'object') return userId.response;
+export const tokenRoutes = new ApiRouter()
+  .declare(listTokens, async (c) => {
+    const query = c.req.valid('query');
+    const list = listFrom(query);
+    const userId = query.user_id;
     const where: (SQL | undefined)[] = [
       list.page.after !== null ? gt(apiTokens.id, list.page.after) : undefined,
       list.search ? contains([apiTokens.name, apiTokens.prefix], list.search) : undefined,
@@ -65,11 +123,10 @@ export const tokenRoutes = new Hono<AppEnv>()
     const page = pageOf(rows, list.page.limit, (t) => t.id);
     return c.json({ items: page.items.map(tokenJson), next_cursor: page.next_cursor });
   })
-  .post('/tokens', requireScope('admin'), async (c) => {
-    const body = await readJson(c, createToken);
-    if ('response' in body) return body.response;
-    const { name, scopes } = body.data;
-    const userId = body.data.user_id ?? null;
+  .declare(addToken, async (c) => {
+    const body = c.req.valid('json');
+    const { name, scopes } = body;
+    const userId = body.user_id ?? null;
     // A token must not mint a service token: that would outlive the user it acts for (a demoted or
     // deleted admin's token could leave behind an admin credential tied to nobody).
     if (userId === null && c.get('principal').kind === 'token') {
@@ -87,7 +144,7 @@ export const tokenRoutes = new Hono<AppEnv>()
     }
     const token = generateToken();
     const tokenHash = await hashToken(token);
-    const days = body.data.expires_in_days;
+    const days = body.expires_in_days;
     const expiresAt = days ? isoSeconds(new Date(Date.now() + days * DAY_MS)) : null;
     const subject = { actor: c.get('principal').actor, action: 'token.create', entity: 'token' as const, entityId: sql`(SELECT id FROM api_tokens WHERE token_hash = ${tokenHash})` };
     const insert = db.insert(apiTokens).values({ name, tokenHash, prefix: tokenPrefix(token), scopes: scopes.join(','), userId, createdBy: c.get('principal').actor, expiresAt });
@@ -95,12 +152,12 @@ export const tokenRoutes = new Hono<AppEnv>()
     const created = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash)).get();
     return c.json({ ...tokenJson(created!), token }, 201, { Location: `/api/admin/tokens/${created!.id}`, 'Cache-Control': 'no-store' });
   })
-  .get('/tokens/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(getToken, async (c) => {
     const token = await findToken(database(c.env.DB), idParam(c, 'id'));
     if (!token) return notFound(c, `token ${c.req.param('id')}`);
     return c.json(tokenJson(token));
   })
-  .delete('/tokens/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(revokeToken, async (c) => {
     const db = database(c.env.DB);
     const token = await findToken(db, idParam(c, 'id'));
     if (!token) return notFound(c, `token ${c.req.param('id')}`);

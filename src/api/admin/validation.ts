@@ -1,6 +1,6 @@
 /**
- * Shared input handling for the admin API: JSON bodies checked with zod and answered with 400
- * problems that name the field, path ids, list queries (search, pagination) and domain names.
+ * Shared input handling for the admin API: field schemas for the declared bodies and queries (their
+ * 400s come from the routers' shared hook), path ids, list queries (search, pagination), domain names.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { normaliseDomain } from '../../lib/domain-name';
 
 export { normaliseDomain };
-import { pageFrom, pageQuery, readPage, type Page } from '../pagination';
-import { invalid, problem, zodErrors } from '../problem';
+import { blankAsAbsent, pageFrom, pageQuery, type Page } from '../pagination';
+import { problem } from '../problem';
 
 export { invalid, zodErrors, type FieldError } from '../problem';
 
@@ -27,24 +27,6 @@ export function conflict(c: Context, detail: string) {
   return problem(c, 409, 'Conflict', detail);
 }
 
-/**
- * The request's JSON body checked against `schema`: `{ data }`, or `{ response }` (a 400 problem)
- * for a body that is missing, not JSON or not valid.
- */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<{ data: z.output<S> } | { response: Response }> {
-  const text = await c.req.text();
-  if (text.trim() === '') return { response: invalid(c, [{ path: '(body)', message: 'a JSON object is required' }]) };
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { response: invalid(c, [{ path: '(body)', message: 'is not valid JSON' }]) };
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) return { response: invalid(c, zodErrors(parsed.error)) };
-  return { data: parsed.data };
-}
-
 /** A numeric path parameter (the routes only match digits); null when too large to be an id. */
 export function idParam(c: Context, name: string): number | null {
   const value = Number(c.req.param(name));
@@ -56,16 +38,8 @@ export const MAX_SEARCH = 200;
 
 export interface ListQuery {
   page: Page;
-  /** Lower-cased search term, or null. */
+  /** The trimmed search term, or null. */
   search: string | null;
-}
-
-/** `?limit=&cursor=`: a 400 problem naming the parameter when either is malformed. */
-export function readPaging(c: Context): Page | { response: Response } {
-  const page = readPage(c);
-  if (typeof page !== 'string') return page;
-  const path = page.startsWith('limit') ? 'limit' : 'cursor';
-  return { response: invalid(c, [{ path, message: page.slice(path.length + 1) }]) };
 }
 
 /** `?limit=&cursor=&search=` of the admin lists, declared with their routes. */
@@ -86,15 +60,6 @@ export function listFrom(query: z.output<typeof listQuery>): ListQuery {
 /** Digits only, by the route's `{id{[0-9]+}}`: a whole number, documented as one. */
 export const pathId = z.string().meta({ type: 'integer', description: 'The id.' });
 
-/** `?limit=&cursor=&search=`: a 400 problem when any is malformed. */
-export function readList(c: Context): ListQuery | { response: Response } {
-  const page = readPaging(c);
-  if ('response' in page) return page;
-  const search = c.req.query('search')?.trim() ?? '';
-  if (search.length > MAX_SEARCH) return { response: invalid(c, [{ path: 'search', message: `is limited to ${MAX_SEARCH} characters` }]) };
-  return { page, search: search === '' ? null : search };
-}
-
 /**
  * Case-insensitive substring match. instr() rather than LIKE: D1 limits LIKE patterns to 50 bytes
  * and LIKE would need `%` and `_` escaped. SQLite's lower() folds ASCII only, so both sides use it.
@@ -104,14 +69,16 @@ export function contains(columns: (AnySQLiteColumn | SQL)[], term: string): SQL 
   return sql`(${sql.join(parts, sql` OR `)})`;
 }
 
-/** An optional positive integer query parameter (`?group_id=`): undefined when absent. */
-export function intQuery(c: Context, name: string): number | undefined | { response: Response } {
-  const text = c.req.query(name);
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) return { response: invalid(c, [{ path: name, message: 'must be a positive integer' }]) };
-  return value;
-}
+/** An optional positive integer query parameter (`?group_id=`); empty counts as absent. */
+export const idQuery = z.preprocess(
+  blankAsAbsent,
+  z.coerce
+    .number({ error: 'must be a positive integer' })
+    .int('must be a positive integer')
+    .min(1, 'must be a positive integer')
+    .max(Number.MAX_SAFE_INTEGER, 'must be a positive integer')
+    .optional(),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas
