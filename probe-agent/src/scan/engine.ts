@@ -15,6 +15,7 @@
  * No handshake is completed except the first one.
  */
 import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { PROTOCOLS, type CertificateFacts, type ProbeTargetResult, type ProtocolName, type SmtpFacts } from '../../../src/tls/probe-result.ts';
 import { cipherSuite, cipherSuiteId, cipherSuiteName } from '../../../src/tls/cipher-suites.ts';
 import { SSLV2_CIPHER_SPECS } from '../../../src/tls/cipher-suites.ts';
@@ -66,7 +67,8 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
   const tls13 = { suitesDone: false, groupsDone: false, insistsOnKeyShare: false };
   let stopReason: string | null = null;
   let smtp: SmtpFacts = { greeting: null, ehlo_extensions: [], starttls_offered: false, starttls_injection: null, error: null };
-  const serverName = target.host !== target.ip && !/^[\d.:]+$/.test(target.host) ? target.host : undefined;
+  // SNI carries host names only (RFC 6066 §3), never an IP literal.
+  const serverName = isIP(target.host) ? undefined : target.host;
 
   const result = (status: ProbeTargetResult['status'], reason: string | null): ConnectionFacts => {
     const protocols = Object.fromEntries(PROTOCOLS.map((p) => [p, known[p] === true])) as Record<ProtocolName, boolean>;
@@ -149,11 +151,20 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
     if (kx?.kind === 'ecdhe' && version < 0x0304 && !known['TLSv1.3'] && !groupsFound.includes(kx.group)) groupsFound.push(kx.group);
   }
 
+  /**
+   * Every group, the ones not yet seen first: a server that follows the client's group order (most
+   * do) then names a new group in each ECDHE ServerKeyExchange of the suite enumeration, for free.
+   */
+  function legacyGroupOffer(): number[] {
+    if (known['TLSv1.3']) return LEGACY_GROUPS;
+    return [...LEGACY_GROUPS.filter((g) => !groupsFound.includes(g)), ...groupsFound.filter((g) => LEGACY_GROUPS.includes(g))];
+  }
+
   function hello(version: TlsProtocol, suites: readonly number[], extra: Partial<ClientHelloOptions> = {}): Uint8Array {
     return buildClientHello({
       version,
       suites,
-      groups: version === 'TLSv1.3' ? TLS13_GROUPS : LEGACY_GROUPS,
+      groups: version === 'TLSv1.3' ? TLS13_GROUPS : legacyGroupOffer(),
       keyShares: [],
       deflate: version !== 'TLSv1.3',
       ...(serverName ? { serverName } : {}),
