@@ -170,10 +170,12 @@ export interface MxTlsSection {
 
 function evaluateServer(row: ServerRow, context: DomainContext, now: Date) {
   const result = row.result ? (JSON.parse(row.result) as ProbeTargetResult) : null;
-  const dane = hostDane(context, row.host, result?.dane);
+  // The result names the first host of the IP, and its TLSA facts are that host's (_25._tcp.<host>);
+  // for another host on the same IP only the DNS check's view of DANE applies.
+  const ownDane = result && result.host === row.host ? result.dane : undefined;
+  const dane = hostDane(context, row.host, ownDane);
   const strict = context.mtaStsMode === 'enforce' || dane;
-  // The result names the first host of the IP; this domain's host is the one the certificate must match.
-  const certificateFindings = result ? evaluateCertificates({ ...result, host: row.host }, { host: row.host, now, strict }) : [];
+  const certificateFindings = result ? evaluateCertificates({ ...result, host: row.host, dane: ownDane ?? null }, { host: row.host, now, strict }) : [];
   return { result, dane, strict, certificateFindings };
 }
 

@@ -145,3 +145,21 @@ describe('domain roll-up and downgrade protection', () => {
     expect(danePublished({ name: '_25._tcp.mx', dns_status: 'NOERROR', authenticated: false, records: [{ usage: 3, selector: 1, matching_type: 1, data: 'ab' }], matched: true })).toBe(false);
   });
 });
+
+describe('the probe result schema (what POST /api/probe/results accepts)', () => {
+  it('accepts the contract and refuses unknown fields, bad values and oversized chains', async () => {
+    const { probeTargetResultSchema } = await import('../../src/tls/probe-result-schema');
+    expect(probeTargetResultSchema.safeParse(probeResult()).success).toBe(true);
+    const paths = (value: unknown) => {
+      const parsed = probeTargetResultSchema.safeParse(value);
+      return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}:${i.code}`);
+    };
+    expect(paths({ ...probeResult(), grade: 'good' })).toEqual([':unrecognized_keys']);
+    expect(paths({ ...probeResult(), status: 'fine' })).toEqual(['status:invalid_value']);
+    expect(paths({ ...probeResult(), cipher_suites: { 'TLSv1.2': [{ id: 'c02f', name: 'x' }] } })).toEqual(['cipher_suites.TLSv1.2.0.id:invalid_format']);
+    expect(paths({ ...probeResult(), protocols: { ...probeResult().protocols, TLSv1_3: true } })).toEqual(['protocols:unrecognized_keys']);
+    const cert = probeResult().certificates[0]!;
+    expect(paths({ ...probeResult(), certificates: Array.from({ length: 11 }, () => cert) })).toEqual(['certificates:too_big']);
+    expect(paths({ ...probeResult(), certificates: [{ ...cert, sha256: 'ABC' }] })).toEqual(['certificates.0.sha256:invalid_format']);
+  });
+});
