@@ -10,6 +10,8 @@
  *   BENCH_E2E_TIMEOUT_MS     give up on the Worker after this long (default 20 min)
  *   BENCH_SKIP_API=1         skip the API latency part (10k domains, 100k then 1M records)
  *   BENCH_API_SAMPLES=300    requests per query in the API latency part
+ *   BENCH_SKIP_PROBE=1       skip the mail-server TLS scan part (ours vs sslscan vs testssl.sh on the SMTP
+ *                            lab); BENCH_PROBE_* in bench/probe.ts tune it
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -19,6 +21,7 @@ import { gzipReport } from './generate-report';
 import { MEMORY_NODE_FLAGS, measureMemory } from './memory';
 import type { MemoryResult } from './memory-child';
 import { floorParse, pipelineParse, type ParseRun } from './parse-pipeline';
+import { formatProbeBench, probeBench, type ProbeBenchResult } from './probe';
 
 const RECORDS = positiveInt(process.env.BENCH_RECORDS, 100_000);
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 3);
@@ -105,6 +108,17 @@ async function main() {
     }
   }
 
+  let probe: ProbeBenchResult | null = null;
+  let probeError: string | null = process.env.BENCH_SKIP_PROBE ? 'skipped (BENCH_SKIP_PROBE)' : null;
+  if (!probeError) {
+    progress('mail-server TLS scan: mailcheck-probe, sslscan, testssl.sh on the SMTP lab…');
+    try {
+      probe = await probeBench(progress);
+    } catch (error) {
+      probeError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
   const lines: string[] = [];
   const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   lines.push(`ingest (${n(report.records)} records, ${n(report.messages)} messages, ${mb(report.xmlBytes)} XML, ${mb(report.gz.byteLength)} gz; floor and parse best of ${ROUNDS})`);
@@ -151,6 +165,8 @@ async function main() {
   }
   if (api) lines.push(...formatApiBench(api));
   else lines.push(`api latency not measured: ${apiError}`);
+  if (probe) lines.push(...formatProbeBench(probe));
+  else lines.push(`mail-server TLS scan not measured: ${probeError}`);
   lines.push(`(${((performance.now() - began) / 1000).toFixed(0)} s, Node ${process.version}, ${(await import('node:os')).availableParallelism()} CPUs)`);
   console.log(`\n${lines.join('\n')}`);
 }
