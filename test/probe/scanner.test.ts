@@ -113,6 +113,18 @@ describe('scanTarget against Node TLS servers', () => {
     expect(r.connections).toBe(server.connections);
   });
 
+  it('a TLS 1.0-only server (Node names it "TLSv1"): one protocol, no fallback to test', async () => {
+    const leaf = pki.leaf(HOST);
+    const server = await serve({ tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'AES128-SHA:@SECLEVEL=0' } });
+    const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options());
+    expect(r.protocols).toEqual({ SSLv2: false, SSLv3: false, 'TLSv1.0': true, 'TLSv1.1': false, 'TLSv1.2': false, 'TLSv1.3': false });
+    expect(r.cipher_suites).toEqual({ 'TLSv1.0': [{ id: '0x002F', name: 'TLS_RSA_WITH_AES_128_CBC_SHA' }] });
+    expect(r.fallback_scsv).toBeNull();
+    expect(r.groups).toEqual([]);
+    expect(r.certificates).toHaveLength(2);
+    expect(r.connections).toBe(server.connections);
+  });
+
   it('STARTTLS command injection: a server that answers pipelined plaintext inside TLS is caught', async () => {
     const leaf = pki.leaf(HOST);
     const server = await serve({ tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem }, injectable: true });

@@ -192,10 +192,11 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
       if (first.failure.kind === 'no_starttls') return result('no_starttls', first.failure.reason);
       // A server that refuses the pipelined command has answered the injection test; go on.
       if (smtp.starttls_injection !== false) return result('inconclusive', first.failure.reason);
-    } else if (first.protocol && first.protocol in VERSION_CODE) {
-      const got = first.protocol === 'TLSv1' ? 'TLSv1.0' : (first.protocol as ProtocolName);
+    } else {
+      // Node says "TLSv1" for TLS 1.0.
+      const got = first.protocol === 'TLSv1' ? 'TLSv1.0' : first.protocol;
       // Node offered TLS 1.0 to 1.3: the server's choice is its highest.
-      settle('TLSv1.3', got);
+      if (got && got in VERSION_CODE && got !== 'SSLv2' && got !== 'SSLv3') settle('TLSv1.3', got as ProtocolName);
       nodeChain = first.chain;
     }
 
