@@ -113,7 +113,8 @@ describe('gradeServer', () => {
     expect(inconclusive.grade).toBe('inconclusive');
     expect(inconclusive.findings).toMatchObject([{ id: 'tls.inconclusive', severity: 'info' }]);
     expect(inconclusive.findings[0]!.advice).toContain('421 4.7.0');
-    expect(gradeServer(probeResult({ status: 'refused', status_reason: 'connection refused' })).grade).toBe('inconclusive');
+    const refused = gradeServer(probeResult({ ip: '10.0.0.25', status: 'refused', status_reason: '10.0.0.25 is in a private range (10.0.0.0/8)' }));
+    expect(refused).toMatchObject({ grade: 'inconclusive', findings: [{ id: 'tls.refused', severity: 'warning' }] });
   });
 
   it('grades a server without STARTTLS no_tls', () => {

@@ -33,6 +33,7 @@ export function gradeServer(result: ProbeTargetResult): { grade: 'good' | 'suffi
       // 4xx, 421, resets, time-outs: the scanner's problem as often as the server's, never a failure.
       return { grade: 'inconclusive', findings: [tlsFinding('tls.inconclusive', { ...where, reason })] };
     case 'refused':
+      // The agent's SSRF guard: the address is private or reserved, so nothing about TLS is known.
       return { grade: 'inconclusive', findings: [tlsFinding('tls.refused', { ...where, reason })] };
     case 'ok':
       break;

@@ -40,10 +40,10 @@ const RULES = {
   'tls.refused': {
     severity: 'warning',
     band: null,
-    title: 'The mail server refused the connection',
+    title: 'The MX address was not scanned: it is not a public address',
     advice:
-      '{host} ({ip}) refused the connection on port {port} ({reason}). If this server is meant to receive mail, senders meet the same refusal and have to try the next MX; check that the mail service is running and reachable from the internet, or remove the host from the MX records.',
-    reference: 'https://www.rfc-editor.org/rfc/rfc5321#section-5.1',
+      '{host} resolves to {ip}, which the scanner refused to test ({reason}). Private, loopback, link-local, shared (CGNAT) and reserved addresses cannot be reached by senders on the internet, so they try the next MX or defer mail. Publish the mail server\'s public address for {host}, or remove the record.',
+    reference: 'https://www.rfc-editor.org/rfc/rfc6890',
   },
   'tls.incomplete': {
     severity: 'info',
