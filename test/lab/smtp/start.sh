@@ -131,6 +131,11 @@ fi
 
 # --- Postfix instances ------------------------------------------------------------------------
 T1="$(now)"
+# Postfix's daemons run as the postfix user inside each queue directory, so that user must be able to reach
+# $RUN (a checkout under a private home directory is not).
+if ! runuser -u postfix -- test -x "$RUN"; then
+  die "the postfix user cannot reach $RUN (a parent directory is not searchable): set SMTP_LAB_RUN_DIR to a directory it can reach, e.g. /tmp/mailcheck-smtp-lab"
+fi
 # A start that fails half-way stops what it had started.
 trap 'status=$?; ((status == 0)) || SMTP_LAB_LOCKED=1 bash "$LAB/stop.sh" >/dev/null 2>&1 || true' EXIT
 
