@@ -125,6 +125,17 @@ describe('scanTarget against Node TLS servers', () => {
     expect(r.connections).toBe(server.connections);
   });
 
+  it('suites Node would not offer (NULL encryption, anonymous DH) are found by the hand-built hellos', async () => {
+    const leaf = pki.leaf(HOST);
+    const server = await serve({
+      tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem, maxVersion: 'TLSv1.2', ciphers: 'NULL-SHA256:ADH-AES128-SHA:AES128-SHA:@SECLEVEL=0', dhparam: 'auto' },
+    });
+    const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options());
+    expect([...ids(r.cipher_suites['TLSv1.2'])].sort()).toEqual(['0x002F', '0x0034', '0x003B'].sort());
+    expect(r.cipher_suites['TLSv1.2']!.map((s) => s.name)).toContain('TLS_RSA_WITH_NULL_SHA256');
+    expect(r.connections).toBe(server.connections);
+  });
+
   it('STARTTLS command injection: a server that answers pipelined plaintext inside TLS is caught', async () => {
     const leaf = pki.leaf(HOST);
     const server = await serve({ tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem }, injectable: true });
