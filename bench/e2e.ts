@@ -153,7 +153,8 @@ export async function healthy(url: string, ms: number): Promise<boolean> {
   return false;
 }
 
-export async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<RunningWorker> {
+/** `vars` adds or overrides plain-text bindings (e.g. DOH_URL for a test's DNS lab). */
+export async function startProgrammatic(box: Sandbox, tokens: Tokens, vars: Record<string, string> = {}): Promise<RunningWorker> {
   const { unstable_startWorker } = await import('wrangler');
   const worker = await unstable_startWorker({
     config: box.config,
@@ -162,6 +163,7 @@ export async function startProgrammatic(box: Sandbox, tokens: Tokens): Promise<R
       ENVIRONMENT: { type: 'plain_text', value: 'bench' },
       BOOTSTRAP_ADMIN_TOKEN: { type: 'secret_text', value: tokens.admin },
       INGEST_TOKEN: { type: 'secret_text', value: tokens.ingest },
+      ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: 'plain_text' as const, value }])),
     },
     dev: {
       persist: box.persistTo,

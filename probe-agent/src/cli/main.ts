@@ -1,6 +1,7 @@
 /**
  * `mailcheck-probe`: `scan` (one-off scans, here) and `run` (the daemon, probe-agent/src/run/).
  */
+import { runCommand } from '../run/command.ts';
 import { scanCommand, SCAN_USAGE } from './scan-command.ts';
 
 const USAGE = `usage: mailcheck-probe <command>
@@ -13,19 +14,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const io = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
   if (command === 'scan') return scanCommand(rest, io);
-  if (command === 'run') {
-    // The daemon lives in src/run/; loaded only when asked for.
-    const runModule = '../run/command.ts';
-    try {
-      const mod = (await import(runModule)) as { runCommand?: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> };
-      if (mod.runCommand) return mod.runCommand(rest, process.env);
-    } catch (e) {
-      io.stderr(`mailcheck-probe run: ${(e as Error).message}\n`);
-      return 1;
-    }
-    io.stderr('mailcheck-probe run: not available in this build\n');
-    return 1;
-  }
+  if (command === 'run') return runCommand(rest, process.env);
   if (command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
     return 0;
