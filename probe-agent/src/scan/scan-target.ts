@@ -2,7 +2,8 @@
  * The scan engine's entry point for the CLI and the `run` daemon.
  *
  *   scanTarget(target: { host: string; ip: string; port: number }, options: ScanOptions): Promise<ProbeTargetResult>
- *     One IP, fully assessed within options.maxConnections (default 40), one connection at a time.
+ *     One IP, fully assessed within options.maxConnections (default 40), one connection at a time
+ *     (concurrent calls for the same IP, e.g. other ports, wait for each other in this process).
  *     Never throws for the server's behaviour: refusals, timeouts and resets come back as a status.
  *
  *   createScanCache({ ttlMs }): ScanCache
@@ -108,6 +109,23 @@ export function refusedResult(target: ScanTarget, reason: string): ProbeTargetRe
   };
 }
 
+/** The scan last queued per IP: scans of one IP (other ports, no shared cache) wait for each other. */
+const queuedPerIp = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(ip: string, scan: () => Promise<T>): Promise<T> {
+  const previous = queuedPerIp.get(ip) ?? Promise.resolve();
+  const next = previous.then(scan, scan);
+  const settled = next.then(
+    () => undefined,
+    () => undefined,
+  );
+  queuedPerIp.set(ip, settled);
+  void settled.then(() => {
+    if (queuedPerIp.get(ip) === settled) queuedPerIp.delete(ip);
+  });
+  return next;
+}
+
 export async function scanTarget(target: ScanTarget, options: ScanOptions = {}): Promise<ProbeTargetResult> {
   const verdict = checkTarget(target.ip, parseAllowList(options.allowTargets ?? []));
   if (!verdict.allowed) return refusedResult(target, verdict.reason);
@@ -115,12 +133,14 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
   const key = `${target.ip}|${target.port}`;
   let facts = options.cache?.get(key);
   if (!facts) {
-    facts = scanConnections(target, {
-      ehloName: options.ehloName ?? os.hostname(),
-      timeoutMs: options.timeoutMs ?? 10_000,
-      maxConnections: options.maxConnections ?? 40,
-      trustAnchors: [...publicTrustAnchors(), ...(options.extraTrustAnchors ?? [])],
-    });
+    facts = oneAtATime(target.ip, () =>
+      scanConnections(target, {
+        ehloName: options.ehloName ?? os.hostname(),
+        timeoutMs: options.timeoutMs ?? 10_000,
+        maxConnections: options.maxConnections ?? 40,
+        trustAnchors: [...publicTrustAnchors(), ...(options.extraTrustAnchors ?? [])],
+      }),
+    );
     options.cache?.set(key, facts);
   }
   const connection = await facts;
