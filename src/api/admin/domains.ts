@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groups } from '../../db/schema/index';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
@@ -22,7 +22,6 @@ import {
   listFrom,
   listQuery,
   notFound,
-  pathId,
   unknownReference,
 } from './validation';
 

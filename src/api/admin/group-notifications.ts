@@ -5,10 +5,10 @@ import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { groups } from '../../db/schema/index';
 import { auditedUpdate } from './audit-log';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { json, jsonRequest, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
-import { emailField, idParam, notFound, pathId } from './validation';
+import { emailField, idParam, notFound } from './validation';
 
 const notificationsBody = z.strictObject({
   /** Receives a JSON POST when a domain of the group changes; https only. */

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { domains, groupDomains, groupMembers, groups, users } from '../../db/schema/index';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { auditedCreate, auditedDelete, auditedUpdate, groupSnapshot, isUniqueViolation } from './audit-log';
-import { conflict, contains, groupNameField, idParam, listFrom, listQuery, notFound, pathId } from './validation';
+import { conflict, contains, groupNameField, idParam, listFrom, listQuery, notFound } from './validation';
 
 const groupBody = z.strictObject({ name: groupNameField });
 

@@ -7,10 +7,10 @@ import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { groupMembers, groups, users } from '../../db/schema/index';
 import { auditIfChanged, int } from './audit-log';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { noContent, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
-import { idParam, notFound, pathId } from './validation';
+import { idParam, notFound } from './validation';
 
 /** The membership as the audit log shows it. */
 function membership(groupId: number, userId: number) {

@@ -6,12 +6,12 @@ import { SCOPES, userScopes, type Scope } from '../../auth/principal';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { apiTokens, users } from '../../db/schema/index';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
 import { auditedCreate, auditedUpdate, tokenSnapshot } from './audit-log';
-import { contains, idField, idParam, idQuery, invalid, isoSeconds, listFrom, listQuery, notFound, pathId, unknownReference } from './validation';
+import { contains, idField, idParam, idQuery, invalid, isoSeconds, listFrom, listQuery, notFound, unknownReference } from './validation';
 
 const DAY_MS = 86_400_000;
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
 import { apiTokens, groupMembers, groups, users } from '../../db/schema/index';
-import { ApiRouter } from '../openapi/api-router';
+import { ApiRouter, pathId } from '../openapi/api-router';
 import { json, jsonRequest, noContent, pageOf as pageSchema, problems } from '../openapi/responses';
 import { access } from '../openapi/security';
 import { pageOf } from '../pagination';
@@ -18,7 +18,6 @@ import {
   listFrom,
   listQuery,
   notFound,
-  pathId,
   personNameField,
   roleField,
 } from './validation';

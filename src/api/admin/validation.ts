@@ -57,9 +57,6 @@ export function listFrom(query: z.output<typeof listQuery>): ListQuery {
   return { page: pageFrom(query), search: query.search ? query.search : null };
 }
 
-/** Digits only, by the route's `{id{[0-9]+}}`: a whole number, documented as one. */
-export const pathId = z.string().meta({ type: 'integer', description: 'The id.' });
-
 /**
  * Case-insensitive substring match. instr() rather than LIKE: D1 limits LIKE patterns to 50 bytes
  * and LIKE would need `%` and `_` escaped. SQLite's lower() folds ASCII only, so both sides use it.

@@ -44,6 +44,9 @@ export function specPath(path: string): string {
   return path.replace(/\{(\w+)\{[^}]*\}\}/g, '{$1}');
 }
 
+/** A path id: digits only, by the route's `{id{[0-9]+}}`, so a whole number, documented as one. */
+export const pathId = z.string().meta({ type: 'integer', description: 'The id.' });
+
 function jsonSchemaOf(config: RouteConfig): z.ZodType | undefined {
   const media = config.request?.body?.content['application/json'];
   const schema = media && 'schema' in media ? media.schema : undefined;
