@@ -1,16 +1,18 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { Hono } from 'hono';
-import { requireScope, type AppEnv } from '../auth/authenticate';
+import { z } from 'zod';
 import { database } from '../db/client';
 import { aggregateReports, inboundMessages } from '../db/schema';
 import { MAX_REPLAY, replayInbound, type ReplayResult } from '../ingest/replay';
 import { runBatch } from '../db/d1-batch';
 import { auditValues } from './admin/audit-log';
-import { pageOf, readPage } from './pagination';
+import { ApiRouter, pathId } from './openapi/api-router';
+import { json, jsonRequest, pageOf as pageSchema, problems } from './openapi/responses';
+import { access } from './openapi/security';
+import { blankAsAbsent, pageFrom, pageOf, pageQuery } from './pagination';
 import { problem } from './problem';
 
 const STATUSES = ['received', 'parsed', 'duplicate', 'rejected', 'failed'] as const;
-type Status = (typeof STATUSES)[number];
 
 function inboundJson(r: typeof inboundMessages.$inferSelect) {
   return {
@@ -34,24 +36,94 @@ function inboundJson(r: typeof inboundMessages.$inferSelect) {
   };
 }
 
+const inboundSchema = z
+  .object({
+    id: z.int(),
+    received_at: z.string(),
+    updated_at: z.string(),
+    source: z.enum(['email', 'upload']),
+    mail_from: z.string().nullable(),
+    rcpt_to: z.string().nullable(),
+    filename: z.string().nullable(),
+    size: z.int(),
+    sha256: z.string(),
+    status: z.enum(STATUSES),
+    reason: z.string().nullable(),
+    reason_code: z.string().nullable(),
+    duplicate_of: z.int().nullable(),
+    attempts: z.int(),
+    last_error: z.string().nullable(),
+    processing_ms: z.int(),
+    summary: z.unknown().meta({ description: 'What the message held (reports, records, warnings), once parsed; else null.' }),
+  })
+  .meta({ id: 'InboundMessage' });
+
+const admin = { tags: ['inbound'], ...access('admin') };
+
+const listInbound = createRoute({
+  method: 'get',
+  path: '/inbound',
+  summary: 'Every message received and what became of it, newest first',
+  ...admin,
+  request: { query: pageQuery.extend({ status: z.preprocess(blankAsAbsent, z.enum(STATUSES, `must be one of ${STATUSES.join(', ')}`).optional()) }) },
+  responses: { 200: json(pageSchema(inboundSchema), 'Inbound messages.'), ...problems(400, 401, 403) },
+});
+
+const getInbound = createRoute({
+  method: 'get',
+  path: '/inbound/{id{[0-9]+}}',
+  summary: 'One inbound message, with the progress of reports still being stored',
+  ...admin,
+  request: { params: z.object({ id: pathId }) },
+  responses: {
+    200: json(
+      inboundSchema.extend({ in_progress: z.array(z.object({ id: z.int(), report_id: z.string(), records_ingested: z.int() })) }),
+      'The message.',
+    ),
+    ...problems(401, 403, 404),
+  },
+});
+
+const replayBody = z.union(
+  [
+    z.object({ ids: z.array(z.int().positive()).min(1).max(MAX_REPLAY) }),
+    z.object({ status: z.enum(['failed', 'rejected']) }),
+  ],
+  { error: `send {"ids": [1, 2]} (1 to ${MAX_REPLAY} inbound ids) or {"status": "failed" | "rejected"}` },
+);
+
+const replay = createRoute({
+  method: 'post',
+  path: '/admin/replay',
+  summary: 'Re-process inbound messages from their raw copy in R2',
+  ...admin,
+  request: { body: jsonRequest(replayBody) },
+  responses: {
+    202: json(
+      z.object({ replayed: z.array(z.int()), missing: z.array(z.int()).meta({ description: 'Requested ids that are not inbound messages.' }) }),
+      'Queued again.',
+    ),
+    ...problems(400, 401, 403),
+  },
+});
+
 /**
  * Inbound messages (what arrived and what became of it) and replay. Admins only: a message is not
  * known to concern a domain until it has been parsed, so it cannot be filtered by group.
  */
-export const inboundRoutes = new Hono<AppEnv>()
-  .get('/inbound', requireScope('admin'), async (c) => {
-    const page = readPage(c);
-    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
-    const status = c.req.query('status');
-    if (status && !STATUSES.includes(status as Status)) return problem(c, 400, 'Bad Request', `status is one of ${STATUSES.join(', ')}`);
+export const inboundRoutes = new ApiRouter()
+  .declare(listInbound, async (c) => {
+    const query = c.req.valid('query');
+    const page = pageFrom(query);
+    const { status } = query;
     const where: SQL[] = [];
-    if (status) where.push(eq(inboundMessages.status, status as Status));
+    if (status) where.push(eq(inboundMessages.status, status));
     if (page.after !== null) where.push(lt(inboundMessages.id, page.after));
     const rows = await database(c.env.DB).select().from(inboundMessages).where(and(...where)).orderBy(desc(inboundMessages.id)).limit(page.limit + 1);
     const shown = pageOf(rows, page.limit, (r) => r.id);
     return c.json({ items: shown.items.map(inboundJson), next_cursor: shown.next_cursor });
   })
-  .get('/inbound/:id{[0-9]+}', requireScope('admin'), async (c) => {
+  .declare(getInbound, async (c) => {
     const id = Number(c.req.param('id'));
     const row = await database(c.env.DB).select().from(inboundMessages).where(eq(inboundMessages.id, id)).get();
     if (!row) return problem(c, 404, 'Not Found', `No inbound message ${id}.`);
@@ -62,24 +134,13 @@ export const inboundRoutes = new Hono<AppEnv>()
       .where(and(eq(aggregateReports.inboundId, id), eq(aggregateReports.status, 'ingesting')));
     return c.json({ ...inboundJson(row), in_progress: inProgress });
   })
-  .post('/admin/replay', requireScope('admin'), async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return problem(c, 400, 'Bad Request', 'Send JSON: {"ids": [1, 2]} or {"status": "failed"}.');
-    }
-    const { ids, status } = (body ?? {}) as { ids?: unknown; status?: unknown };
+  .declare(replay, async (c) => {
+    const body = c.req.valid('json');
     const audit = async (result: ReplayResult, selection: unknown) => {
       const subject = { actor: c.get('principal').actor, action: 'inbound.replay', entity: 'inbound' as const, entityId: null };
       await runBatch(c.env.DB, [auditValues(subject, null, { selection, replayed: result.replayed })]);
       return c.json(result, 202);
     };
-    if (Array.isArray(ids) && ids.length > 0 && ids.length <= MAX_REPLAY && ids.every((id) => Number.isInteger(id) && id > 0)) {
-      return audit(await replayInbound(c.env, { ids: ids as number[] }), { ids });
-    }
-    if (status === 'failed' || status === 'rejected') {
-      return audit(await replayInbound(c.env, { status }), { status });
-    }
-    return problem(c, 400, 'Bad Request', `Send {"ids": [1, 2]} (1 to ${MAX_REPLAY} inbound ids) or {"status": "failed" | "rejected"}.`);
+    if ('ids' in body) return audit(await replayInbound(c.env, { ids: body.ids }), { ids: body.ids });
+    return audit(await replayInbound(c.env, { status: body.status }), { status: body.status });
   });

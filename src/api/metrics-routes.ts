@@ -1,7 +1,10 @@
-import { Hono } from 'hono';
-import { requireScope, type AppEnv } from '../auth/authenticate';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { computeMetrics, isMonth, monthOf, readSnapshots, type Metrics } from '../stats/metrics';
-import { problem } from './problem';
+import { ApiRouter } from './openapi/api-router';
+import { json, problems } from './openapi/responses';
+import { access } from './openapi/security';
+import { invalid } from './problem';
 
 /**
  * GET /api/metrics?from=YYYY-MM&to=YYYY-MM (docs/metrics.md): the current month computed live over the
@@ -21,16 +24,57 @@ interface Item extends Metrics {
   computed_at: string;
 }
 
-export const metricsRoutes = new Hono<AppEnv>().get('/metrics', requireScope('read'), async (c) => {
+const month = (description: string) => z.string().refine(isMonth, 'must be a month, YYYY-MM').optional().meta({ description });
+
+const share = z.object({ count: z.int(), fraction: z.number().meta({ description: 'count over the checked domains (0 when none is checked yet).' }) });
+
+const metricsSchema = z
+  .object({
+    month: z.string(),
+    domains: z.int(),
+    checked: z.int(),
+    not_checked_yet: z.int(),
+    dmarc: z.object({ reject: share, quarantine: share, none: share, missing: share }),
+    spf_valid: share,
+    mta_sts_enforce: share,
+    dnssec_validated: share,
+    reports: z.object({ messages: z.int(), dmarc_pass: z.int(), dmarc_pass_rate: z.number().nullable() }),
+    source: z.enum(['live', 'snapshot']),
+    computed_at: z.string(),
+  })
+  .meta({ id: 'MonthlyMetrics' });
+
+const getMetrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  summary: 'Adoption across the domains the caller sees, by month',
+  tags: ['statistics'],
+  ...access('read'),
+  request: { query: z.object({ from: month('First month; default the current one.'), to: month('Last month, at most the current one; default the current one.') }) },
+  responses: {
+    200: json(
+      z.object({
+        from: z.string(),
+        to: z.string(),
+        snapshots_available: z.boolean().meta({ description: 'Earlier months come from whole-service snapshots, shown only to those who see every domain.' }),
+        note: z.string().optional(),
+        items: z.array(metricsSchema),
+      }),
+      'One item per month: snapshots for past months, live figures for the current one.',
+    ),
+    ...problems(400, 401, 403),
+  },
+});
+
+export const metricsRoutes = new ApiRouter().declare(getMetrics, async (c) => {
   const now = new Date();
   const current = monthOf(now);
-  const from = c.req.query('from') ?? current;
-  const to = c.req.query('to') ?? current;
-  if (!isMonth(from)) return problem(c, 400, 'Bad Request', 'from must be a month, YYYY-MM');
-  if (!isMonth(to)) return problem(c, 400, 'Bad Request', 'to must be a month, YYYY-MM');
-  if (from > to) return problem(c, 400, 'Bad Request', 'from must not be after to');
-  if (to > current) return problem(c, 400, 'Bad Request', `to must not be after the current month (${current})`);
-  if (monthIndex(to) - monthIndex(from) + 1 > MAX_MONTHS) return problem(c, 400, 'Bad Request', `at most ${MAX_MONTHS} months per request`);
+  const query = c.req.valid('query');
+  const from = query.from ?? current;
+  const to = query.to ?? current;
+  if (from > to) return invalid(c, [{ path: 'from', message: 'must not be after to' }]);
+  if (to > current) return invalid(c, [{ path: 'to', message: `must not be after the current month (${current})` }]);
+  if (monthIndex(to) - monthIndex(from) + 1 > MAX_MONTHS) return invalid(c, [{ path: 'from', message: `at most ${MAX_MONTHS} months per request` }]);
 
   const principal = c.get('principal');
   const snapshotsAvailable = principal.allDomains;

@@ -1,9 +1,9 @@
+import { createRoute } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth/principal';
 import { domainKey } from '../lib/domain-name';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { Hono } from 'hono';
-import { requireScope, type AppEnv } from '../auth/authenticate';
+import { z } from 'zod';
 import { canSeeDomain, visibleDomain } from '../auth/domain-access';
 import { database } from '../db/client';
 import {
@@ -16,10 +16,16 @@ import {
   tlsReportPolicies,
   tlsReports,
 } from '../db/schema';
-import { pageOf, readPage } from './pagination';
+import { ApiRouter, pathId } from './openapi/api-router';
+import { json, pageOf as pageSchema, problems } from './openapi/responses';
+import { access } from './openapi/security';
+import { blankAsAbsent, pageFrom, pageOf, pageQuery } from './pagination';
 import { problem } from './problem';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** `?since=&until=`: days, both ends included; empty counts as absent. */
+const dayQuery = (description: string) =>
+  z.preprocess(blankAsAbsent, z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD').optional()).meta({ description });
+const dayRange = { since: dayQuery('First day (UTC) the report starts on.'), until: dayQuery('Last day (UTC) the report starts on.') };
 
 function visibleOrAll(principal: Principal, tlsReportId: AnySQLiteColumn) {
   const condition = visibleDomain(principal, sql.raw('p.policy_domain'));
@@ -48,13 +54,151 @@ function reportJson(r: typeof aggregateReports.$inferSelect) {
   };
 }
 
+const nullableString = z.string().nullable();
+
+const reportSchema = z
+  .object({
+    id: z.int(),
+    inbound_id: z.int(),
+    report_id: z.string(),
+    org_name: z.string(),
+    org_email: nullableString,
+    begin: z.string(),
+    end: z.string(),
+    day: z.string().meta({ description: 'The UTC day the report starts on.' }),
+    domain: z.string(),
+    policy: z.object({
+      domain: z.string(),
+      p: nullableString,
+      sp: nullableString,
+      np: nullableString,
+      adkim: nullableString,
+      aspf: nullableString,
+      pct: z.int().nullable(),
+      fo: nullableString,
+      testing: nullableString,
+      discovery_method: nullableString,
+    }),
+    schema: z.string(),
+    status: z.enum(['ingesting', 'complete']),
+    record_count: z.int().nullable(),
+    message_count: z.int().nullable(),
+    records_ingested: z.int(),
+    content_sha256: nullableString,
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'AggregateReport' });
+
+const recordSchema = z.object({
+  ordinal: z.int(),
+  source_ip: z.string(),
+  count: z.int(),
+  disposition: nullableString,
+  dkim: nullableString,
+  spf: nullableString,
+  reasons: z.array(z.object({ type: z.string(), comment: nullableString })),
+  header_from: nullableString,
+  envelope_from: nullableString,
+  envelope_to: nullableString,
+  dkim_results: z.array(z.object({ domain: z.string(), selector: nullableString, result: z.string(), human_result: nullableString })),
+  spf_results: z.array(z.object({ domain: z.string(), scope: nullableString, result: z.string(), human_result: nullableString })),
+});
+
+const tlsReportSchema = z
+  .object({
+    id: z.int(),
+    inbound_id: z.int(),
+    report_id: z.string(),
+    org_name: z.string(),
+    org_email: nullableString,
+    begin: z.string(),
+    end: z.string(),
+    policies: z.array(
+      z.object({
+        policy_type: z.string(),
+        policy_domain: z.string(),
+        policy_string: z.array(z.string()),
+        mx_host: z.array(z.string()),
+        total_successful_session_count: z.int(),
+        total_failure_session_count: z.int(),
+      }),
+    ),
+  })
+  .meta({ id: 'TlsReport' });
+
+const reports = { tags: ['reports'], ...access('read') };
+
+const listReports = createRoute({
+  method: 'get',
+  path: '/reports',
+  summary: 'Aggregate reports, newest first',
+  description: 'Complete reports of the domains the caller may see; a report still being stored is listed once complete.',
+  ...reports,
+  request: { query: pageQuery.extend({ domain: z.string().optional().meta({ description: 'Only this domain (404 if not visible).' }), ...dayRange }) },
+  responses: { 200: json(pageSchema(reportSchema), 'Reports.'), ...problems(400, 401, 403, 404) },
+});
+
+const getReport = createRoute({
+  method: 'get',
+  path: '/reports/{id{[0-9]+}}',
+  summary: 'One report with its records (paginated by ordinal) and their DKIM and SPF results',
+  ...reports,
+  request: { params: z.object({ id: pathId }), query: pageQuery },
+  responses: {
+    200: json(reportSchema.extend({ records: z.array(recordSchema), next_cursor: z.string().nullable() }), 'The report and a page of its records.'),
+    ...problems(400, 401, 403, 404),
+  },
+});
+
+const listTlsReports = createRoute({
+  method: 'get',
+  path: '/tls-reports',
+  summary: 'SMTP TLS reports with their policies, newest first',
+  description: 'Reports with a policy for a domain the caller may see, showing only those policies.',
+  ...reports,
+  request: { query: pageQuery },
+  responses: { 200: json(pageSchema(tlsReportSchema), 'TLS reports.'), ...problems(400, 401, 403) },
+});
+
+const dailyStats = createRoute({
+  method: 'get',
+  path: '/stats/daily',
+  summary: 'The daily roll-up of a domain, per header-from domain',
+  ...reports,
+  request: { query: z.object({ domain: z.string().min(1, 'is required'), ...dayRange }) },
+  responses: {
+    200: json(
+      z.object({
+        domain: z.string(),
+        days: z.array(
+          z.object({
+            day: z.string(),
+            header_from: z.string(),
+            reports: z.int(),
+            messages: z.int(),
+            dmarc_pass: z.int(),
+            dkim_pass: z.int(),
+            spf_pass: z.int(),
+            both_pass: z.int(),
+            disposition_none: z.int(),
+            disposition_quarantine: z.int(),
+            disposition_reject: z.int(),
+            overridden: z.int(),
+          }),
+        ),
+      }),
+      'Up to 5,000 rows by day and header-from domain.',
+    ),
+    ...problems(400, 401, 403, 404),
+  },
+});
+
 /** Read routes over stored reports, filtered to the domains the principal may see. */
-export const reportRoutes = new Hono<AppEnv>()
-  .get('/reports', requireScope('read'), async (c) => {
-    const page = readPage(c);
-    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
-    const { domain, since, until } = c.req.query();
-    if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
+export const reportRoutes = new ApiRouter()
+  .declare(listReports, async (c) => {
+    const query = c.req.valid('query');
+    const page = pageFrom(query);
+    const { domain, since, until } = query;
     // Reports still being stored are not listed until complete (GET /api/inbound/:id shows progress).
     const where: (SQL | undefined)[] = [eq(aggregateReports.status, 'complete'), visibleDomain(c.get('principal'), aggregateReports.domain)];
     if (domain) {
@@ -74,9 +218,8 @@ export const reportRoutes = new Hono<AppEnv>()
     const result = pageOf(rows, page.limit, (r) => r.id);
     return c.json({ items: result.items.map(reportJson), next_cursor: result.next_cursor });
   })
-  .get('/reports/:id{[0-9]+}', requireScope('read'), async (c) => {
-    const page = readPage(c);
-    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+  .declare(getReport, async (c) => {
+    const page = pageFrom(c.req.valid('query'));
     const id = Number(c.req.param('id'));
     const db = database(c.env.DB);
     const report = await db
@@ -122,9 +265,8 @@ export const reportRoutes = new Hono<AppEnv>()
       next_cursor: shown.next_cursor,
     });
   })
-  .get('/tls-reports', requireScope('read'), async (c) => {
-    const page = readPage(c);
-    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
+  .declare(listTlsReports, async (c) => {
+    const page = pageFrom(c.req.valid('query'));
     const db = database(c.env.DB);
     const rows = await db
       .select()
@@ -175,11 +317,9 @@ export const reportRoutes = new Hono<AppEnv>()
       next_cursor: shown.next_cursor,
     });
   })
-  .get('/stats/daily', requireScope('read'), async (c) => {
-    const { domain, since, until } = c.req.query();
-    if (!domain) return problem(c, 400, 'Bad Request', 'domain is required');
+  .declare(dailyStats, async (c) => {
+    const { domain, since, until } = c.req.valid('query');
     if (!(await canSeeDomain(c.env.DB, c.get('principal'), domainKey(domain)))) return problem(c, 404, 'Not Found', `No domain ${domain}.`);
-    if ((since && !DAY.test(since)) || (until && !DAY.test(until))) return problem(c, 400, 'Bad Request', 'since and until are days: YYYY-MM-DD');
     const where: SQL[] = [eq(aggregateDaily.domain, domainKey(domain))];
     if (since) where.push(gte(aggregateDaily.day, since));
     if (until) where.push(lte(aggregateDaily.day, until));
