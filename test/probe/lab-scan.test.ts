@@ -131,6 +131,18 @@ describe('mailcheck-probe scan (the command)', () => {
     expect(Object.keys(r.certificates[0]!)).toEqual(expect.arrayContaining(['subject', 'issuer', 'not_before', 'not_after', 'sha256']));
   });
 
+  it('prints a readable summary with --format text', () => {
+    const setup = labSetup('legacy');
+    const out = run([setup.ip, '--allow-targets', '127.0.25.0/24', '--ca-file', smtpLab().ca_file]);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`${setup.ip} ${setup.ip}:25  ok`);
+    expect(out.stdout).toContain('protocols:    SSLv2 no, SSLv3 no, TLSv1.0 yes, TLSv1.1 yes, TLSv1.2 yes, TLSv1.3 no');
+    expect(out.stdout).toContain("TLSv1.2 suites (client's order):");
+    expect(out.stdout).toContain('0x0034 TLS_DH_anon_WITH_AES_128_CBC_SHA');
+    expect(out.stdout).toContain('DH size:      1024 bits');
+    expect(out.stdout).toMatch(/\d+ connection\(s\), \d+ ms\n/);
+  });
+
   it('exit codes: 3 when a target is refused by the SSRF guard, 2 for bad input', () => {
     const refused = run(['127.0.25.1', '--format', 'json']);
     expect(refused.status).toBe(3);

@@ -296,8 +296,12 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
       const flight = await probe(hello('TLSv1.3', offerSuites, { groups: offerGroups }));
       const ok = flight.version === 0x0304 && flight.cipherSuite !== null;
       if (ok) {
-        if (!suitesDone && !suites.includes(flight.cipherSuite!)) suites.push(flight.cipherSuite!);
-        if (!groupsDone && flight.keyShareGroup !== null && !groupsFound.includes(flight.keyShareGroup)) groupsFound.push(flight.keyShareGroup);
+        const newSuite = !suitesDone && !suites.includes(flight.cipherSuite!);
+        const newGroup = !groupsDone && flight.keyShareGroup !== null && !groupsFound.includes(flight.keyShareGroup);
+        if (newSuite) suites.push(flight.cipherSuite!);
+        if (newGroup) groupsFound.push(flight.keyShareGroup!);
+        // A server that answers with something it was not offered would repeat itself: stop asking.
+        if (!newSuite && !newGroup) suitesDone = groupsDone = true;
         continue;
       }
       // Refused: the remaining suites or the remaining groups ran out. Which one? Ask with one list full.
