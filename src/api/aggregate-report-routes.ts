@@ -1,13 +1,18 @@
+import { createRoute } from '@hono/zod-openapi';
 import { sql, type SQL } from 'drizzle-orm';
-import { Hono, type Context } from 'hono';
-import { requireScope, type AppEnv } from '../auth/authenticate';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../auth/authenticate';
 import { canSeeDomain } from '../auth/domain-access';
 import { database } from '../db/client';
 import { domainKey } from '../lib/domain-name';
 import { toCsv } from '../stats/csv';
-import { addDays, daysBetween, isoWeek, readDayRange, type DayRange } from '../stats/date-range';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageOf, readPage } from './pagination';
-import { problem } from './problem';
+import { addDays, dayToMs, daysBetween, isoWeek, readDayRange, type DayRange } from '../stats/date-range';
+import { ApiRouter } from './openapi/api-router';
+import { jsonOrCsv, problems } from './openapi/responses';
+import { access } from './openapi/security';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageFrom, pageOf, pageQuery } from './pagination';
+import { invalid, problem } from './problem';
 
 /**
  * Aggregate-report statistics for one domain (optionally with its sub-domains) over a range of days
@@ -28,18 +33,31 @@ interface Scope {
 
 type Ctx = Context<AppEnv>;
 
-/** The common inputs of every route; a Response for a bad request or a domain the principal may not see. */
-async function readScope(c: Ctx): Promise<Scope | Response> {
+const day = (description: string) =>
+  z
+    .string()
+    .refine((text) => dayToMs(text) !== null, 'must be a date: YYYY-MM-DD')
+    .optional()
+    .meta({ description, format: 'date' });
+
+/** The query every statistics route takes; the range's own rules (order, length) are readDayRange's. */
+const scopeQuery = z.object({
+  from: day('First day (UTC) a report starts on; default 29 days before `to`.'),
+  to: day('Last day, included; default today (UTC). The range spans at most 400 days.'),
+  include_subdomains: z.enum(['true', 'false'], 'is true or false').optional().meta({ description: 'Also count the sub-domains (default false).' }),
+  format: z.enum(['json', 'csv'], 'is json or csv').default('json'),
+});
+
+const domainParams = z.object({ domain: z.string().meta({ description: 'A domain the caller may see (its sub-domains with include_subdomains).' }) });
+
+/** The common inputs of every route; a Response for a bad range or a domain the principal may not see. */
+async function readScope(c: Ctx, query: z.output<typeof scopeQuery>): Promise<Scope | Response> {
   const raw = c.req.param('domain') ?? '';
   const domain = domainKey(raw);
   if (!(await canSeeDomain(c.env.DB, c.get('principal'), domain))) return problem(c, 404, 'Not Found', `No domain ${raw}.`);
-  const range = readDayRange({ from: c.req.query('from'), to: c.req.query('to') });
+  const range = readDayRange({ from: query.from, to: query.to });
   if (typeof range === 'string') return problem(c, 400, 'Bad Request', range);
-  const sub = c.req.query('include_subdomains');
-  if (sub !== undefined && sub !== 'true' && sub !== 'false') return problem(c, 400, 'Bad Request', 'include_subdomains is true or false');
-  const format = c.req.query('format') ?? 'json';
-  if (format !== 'json' && format !== 'csv') return problem(c, 400, 'Bad Request', 'format is json or csv');
-  return { domain, subdomains: sub === 'true', range, format };
+  return { domain, subdomains: query.include_subdomains === 'true', range, format: query.format };
 }
 
 /** The domain, or the domain and its sub-domains: a suffix test with substr (D1 caps LIKE patterns at 50 bytes). */
@@ -258,9 +276,238 @@ const RECORD_COLUMNS = [
   'envelope_to',
 ] as const;
 
-export const aggregateReportRoutes = new Hono<AppEnv>()
-  .get('/aggregatereport/:domain/summary', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+const measureSchemas = {
+  reports: z.int(),
+  messages: z.int(),
+  dmarc_pass: z.int(),
+  dmarc_fail: z.int(),
+  dkim_aligned_pass: z.int(),
+  spf_aligned_pass: z.int(),
+  both_aligned_pass: z.int(),
+  disposition_none: z.int(),
+  disposition_quarantine: z.int(),
+  disposition_reject: z.int(),
+  overridden: z.int(),
+  would_be_blocked_at_reject: z.int().meta({ description: 'Messages failing DMARC that the receiver did not reject.' }),
+};
+
+const scopeEcho = { domain: z.string(), include_subdomains: z.boolean(), from: z.string(), to: z.string() };
+
+/** `{ name, type }` of the sending service a source's reverse-DNS base domain maps to, or null. */
+const serviceSchema = z.object({ name: z.string(), type: z.string().nullable() }).nullable();
+
+const statistics = { tags: ['statistics'], ...access('read') };
+const failures = problems(400, 401, 403, 404);
+
+const summaryRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/summary',
+  summary: 'Message volume, DMARC and alignment results, dispositions, failure and TLS reports',
+  ...statistics,
+  request: { params: domainParams, query: scopeQuery },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        ...measureSchemas,
+        failure_reports: z.int(),
+        tls: z.object({
+          reports: z.int(),
+          successful_sessions: z.int(),
+          failed_sessions: z.int(),
+          by_organisation: z.array(z.object({ org_name: z.string(), reports: z.int(), successful_sessions: z.int(), failed_sessions: z.int() })),
+        }),
+      }),
+      'Counts over reports whose range starts within the days asked for. CSV: one row, tls flattened to tls_* columns.',
+    ),
+    ...failures,
+  },
+});
+
+const timeseriesRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/timeseries',
+  summary: 'The summary measures per day or ISO week, every period of the range included',
+  ...statistics,
+  request: { params: domainParams, query: scopeQuery.extend({ interval: z.enum(['day', 'week'], 'is day or week').default('day') }) },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        interval: z.enum(['day', 'week']),
+        items: z.array(z.object({ period: z.string().meta({ description: 'The day, or the Monday of the week.' }), week: z.string().optional(), ...measureSchemas })),
+      }),
+      'One row per period.',
+    ),
+    ...failures,
+  },
+});
+
+const sourcesRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/sources',
+  summary: 'Source IPs by messages (or by DMARC failures), with their reverse DNS and sending service',
+  ...statistics,
+  request: {
+    params: domainParams,
+    query: scopeQuery.extend({
+      limit: z.coerce
+        .number({ error: 'must be a positive integer' })
+        .int('must be a positive integer')
+        .min(1, 'must be a positive integer')
+        .max(MAX_CSV_ROWS, `must be at most ${MAX_CSV_ROWS}`)
+        .optional()
+        .meta({ description: `Rows per page: 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}); with format=csv up to ${MAX_CSV_ROWS} (the default).` }),
+      cursor: z.string().optional().meta({ description: "The previous page's `next_cursor` (opaque; for CSV, the X-Next-Cursor header)." }),
+      failing: z.enum(['true', 'false'], 'is true or false').optional().meta({ description: 'Only sources with DMARC failures, most failures first.' }),
+    }),
+  },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        failing: z.boolean(),
+        items: z.array(
+          z.object({
+            source_ip: z.string(),
+            messages: z.int(),
+            dmarc_pass: z.int(),
+            dmarc_fail: z.int(),
+            dkim_pass: z.int(),
+            spf_pass: z.int(),
+            quarantined: z.int(),
+            rejected: z.int(),
+            would_be_blocked_at_reject: z.int(),
+            ptr: z.string().nullable(),
+            base_domain: z.string().nullable(),
+            service: serviceSchema,
+          }),
+        ),
+        next_cursor: z.string().nullable(),
+      }),
+      'A page of sources. CSV: service as service_name and service_type columns.',
+    ),
+    ...failures,
+  },
+});
+
+const reportersRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/reporters',
+  summary: 'Reports and messages per reporting organisation',
+  ...statistics,
+  request: { params: domainParams, query: scopeQuery },
+  responses: {
+    200: jsonOrCsv(
+      z.object({ ...scopeEcho, items: z.array(z.object({ reporter: z.string(), org_name: z.string(), reports: z.int(), messages: z.int() })) }),
+      'Reporters by messages.',
+    ),
+    ...failures,
+  },
+});
+
+const servicesRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/services',
+  summary: 'Sources grouped by sending service (or base domain, or unidentified)',
+  ...statistics,
+  request: { params: domainParams, query: scopeQuery },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        items: z.array(
+          z.object({
+            service: serviceSchema,
+            base_domain: z.string().nullable().meta({ description: 'For sources without a mapped service: their base domain (null: no confirmed name).' }),
+            sources: z.int(),
+            messages: z.int(),
+            dmarc_pass: z.int(),
+            dmarc_fail: z.int(),
+            dkim_aligned_pass: z.int(),
+            spf_aligned_pass: z.int(),
+            would_be_blocked_at_reject: z.int(),
+          }),
+        ),
+      }),
+      'Services by messages. CSV: service as service_name and service_type columns.',
+    ),
+    ...failures,
+  },
+});
+
+const tlsRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/tls',
+  summary: 'SMTP TLS sessions per receiving organisation and policy type, with failure types',
+  ...statistics,
+  request: { params: domainParams, query: scopeQuery },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        items: z.array(
+          z.object({
+            org_name: z.string(),
+            policy_type: z.string(),
+            reports: z.int(),
+            successful_sessions: z.int(),
+            failed_sessions: z.int(),
+            failure_types: z.record(z.string(), z.int()).meta({ description: 'Failed sessions per result type. CSV: `type=n;type=n`.' }),
+          }),
+        ),
+      }),
+      'TLS results.',
+    ),
+    ...failures,
+  },
+});
+
+const recordsRoute = createRoute({
+  method: 'get',
+  path: '/aggregatereport/{domain}/records',
+  summary: 'The raw records behind the statistics, paginated',
+  ...statistics,
+  request: {
+    params: domainParams,
+    query: scopeQuery.extend({
+      ...pageQuery.shape,
+      source_ip: z.string().regex(/^[0-9a-fA-F:.]{2,45}$/, 'must be an IP address').optional().meta({ description: 'Only the records of this source.' }),
+    }),
+  },
+  responses: {
+    200: jsonOrCsv(
+      z.object({
+        ...scopeEcho,
+        items: z.array(
+          z.object({
+            report_id: z.int(),
+            ordinal: z.int(),
+            reporter: z.string(),
+            org_name: z.string(),
+            begin_at: z.string(),
+            end_at: z.string(),
+            source_ip: z.string(),
+            count: z.int(),
+            disposition: z.string().nullable(),
+            dkim: z.string().nullable(),
+            spf: z.string().nullable(),
+            header_from: z.string().nullable(),
+            envelope_from: z.string().nullable(),
+            envelope_to: z.string().nullable(),
+          }),
+        ),
+        next_cursor: z.string().nullable(),
+      }),
+      'A page of records by report and ordinal (CSV: the cursor in X-Next-Cursor).',
+    ),
+    ...failures,
+  },
+});
+
+export const aggregateReportRoutes = new ApiRouter()
+  .declare(summaryRoute, async (c) => {
+    const scope = await readScope(c, c.req.valid('query'));
     if (scope instanceof Response) return scope;
     const db = database(c.env.DB);
     const [reports, daily, failures, tls] = await Promise.all([
@@ -296,11 +543,11 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
     }
     return c.json(body);
   })
-  .get('/aggregatereport/:domain/timeseries', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  .declare(timeseriesRoute, async (c) => {
+    const query = c.req.valid('query');
+    const scope = await readScope(c, query);
     if (scope instanceof Response) return scope;
-    const interval = c.req.query('interval') ?? 'day';
-    if (interval !== 'day' && interval !== 'week') return problem(c, 400, 'Bad Request', 'interval is day or week');
+    const { interval } = query;
     const db = database(c.env.DB);
     const [reportDays, daily] = await Promise.all([
       db.all<{ day: string; n: number }>(sql`SELECT day, count(*) AS n FROM aggregate_reports WHERE ${reportsWhere(scope)} GROUP BY day`),
@@ -327,19 +574,18 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
     }
     return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, interval, items: rows });
   })
-  .get('/aggregatereport/:domain/sources', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  .declare(sourcesRoute, async (c) => {
+    const query = c.req.valid('query');
+    const scope = await readScope(c, query);
     if (scope instanceof Response) return scope;
+    // The limit's bound depends on the format, so the schema checks the larger one.
     const maxLimit = scope.format === 'csv' ? MAX_CSV_ROWS : MAX_PAGE_SIZE;
-    const limitText = c.req.query('limit');
-    const limit = limitText === undefined ? (scope.format === 'csv' ? MAX_CSV_ROWS : DEFAULT_PAGE_SIZE) : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) return problem(c, 400, 'Bad Request', `limit must be an integer from 1 to ${maxLimit}`);
-    const failingText = c.req.query('failing');
-    if (failingText !== undefined && failingText !== 'true' && failingText !== 'false') return problem(c, 400, 'Bad Request', 'failing is true or false');
-    const failing = failingText === 'true';
-    const cursorText = c.req.query('cursor');
+    const limit = query.limit ?? (scope.format === 'csv' ? MAX_CSV_ROWS : DEFAULT_PAGE_SIZE);
+    if (limit > maxLimit) return invalid(c, [{ path: 'limit', message: `must be an integer from 1 to ${maxLimit}` }]);
+    const failing = query.failing === 'true';
+    const cursorText = query.cursor;
     const cursor = cursorText ? decodeCursor(cursorText) : null;
-    if (cursorText && !cursor) return problem(c, 400, 'Bad Request', 'cursor must be a value returned as next_cursor');
+    if (cursorText && !cursor) return invalid(c, [{ path: 'cursor', message: 'must be a value returned as next_cursor' }]);
 
     // The sort measure: messages, or for the top failing sources the messages failing DMARC.
     const measure = sql.raw(failing ? 'sum(messages) - sum(dmarc_pass)' : 'sum(messages)');
@@ -387,8 +633,8 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
       next_cursor: nextCursor,
     });
   })
-  .get('/aggregatereport/:domain/reporters', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  .declare(reportersRoute, async (c) => {
+    const scope = await readScope(c, c.req.valid('query'));
     if (scope instanceof Response) return scope;
     // One row per report (small): grouped by the reporter key, shown with the name it reports under.
     const rows = await database(c.env.DB).all<{ reporter: string; org_name: string; reports: number; messages: number }>(sql`
@@ -397,9 +643,9 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
       GROUP BY reporter ORDER BY messages DESC, reporter ASC`);
     if (scope.format === 'csv') return csvResponse(c, `${scope.domain}-reporters`, ['reporter', 'org_name', 'reports', 'messages'], rows);
     return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items: rows });
-    })
-  .get('/aggregatereport/:domain/services', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  })
+  .declare(servicesRoute, async (c) => {
+    const scope = await readScope(c, c.req.valid('query'));
     if (scope instanceof Response) return scope;
     // Sources grouped by the service their reverse-DNS base domain maps to; without a mapped service,
     // by the base domain itself; without a confirmed name, one "unidentified" row. Grouping runs over
@@ -438,8 +684,8 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
       })),
     });
   })
-  .get('/aggregatereport/:domain/tls', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  .declare(tlsRoute, async (c) => {
+    const scope = await readScope(c, c.req.valid('query'));
     if (scope instanceof Response) return scope;
     // SMTP TLS reports (RFC 8460) per receiving organisation and policy type, with the failure types
     // each reported. One row per report policy, so the cost follows the reports, not the sessions.
@@ -475,15 +721,14 @@ export const aggregateReportRoutes = new Hono<AppEnv>()
     }
     return c.json({ domain: scope.domain, include_subdomains: scope.subdomains, from: scope.range.from, to: scope.range.to, items });
   })
-  .get('/aggregatereport/:domain/records', requireScope('read'), async (c) => {
-    const scope = await readScope(c);
+  .declare(recordsRoute, async (c) => {
+    const query = c.req.valid('query');
+    const scope = await readScope(c, query);
     if (scope instanceof Response) return scope;
     // Drill-down to the raw records behind the roll-ups: keyset-paginated by (report id, ordinal),
     // packed into one integer cursor so each page is one index range read whatever the depth.
-    const page = readPage(c);
-    if (typeof page === 'string') return problem(c, 400, 'Bad Request', page);
-    const sourceIp = c.req.query('source_ip');
-    if (sourceIp !== undefined && !/^[0-9a-fA-F:.]{2,45}$/.test(sourceIp)) return problem(c, 400, 'Bad Request', 'source_ip must be an IP address');
+    const page = pageFrom(query);
+    const sourceIp = query.source_ip;
     const after = page.after ?? 0;
     const rows = await database(c.env.DB).all<RecordRow>(sql`
       SELECT r.report_id, r.ordinal, a.reporter, a.org_name, a.begin_at, a.end_at, r.source_ip, r.count,

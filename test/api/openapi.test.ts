@@ -20,13 +20,6 @@ const UNDECLARED = new Set<string>([
   'get /api/domainstatus/{domain}',
   'get /api/domainstatus/{domain}/history',
   'post /api/domainstatus/{domain}/recheck',
-  'get /api/aggregatereport/{domain}/summary',
-  'get /api/aggregatereport/{domain}/timeseries',
-  'get /api/aggregatereport/{domain}/sources',
-  'get /api/aggregatereport/{domain}/reporters',
-  'get /api/aggregatereport/{domain}/services',
-  'get /api/aggregatereport/{domain}/tls',
-  'get /api/aggregatereport/{domain}/records',
   // TODO(issue 6): the TLS probe and certificate routes, declared once their files are committed.
   'post /api/probe/lease',
   'post /api/probe/results',
@@ -164,6 +157,9 @@ describe('responses match their declared schemas', () => {
     ['get', '/api/inbound/{id}', () => `/api/inbound/${ids.inbound}`, 200],
     ['post', '/api/admin/replay', () => '/api/admin/replay', 202, { ids: [999_999] }],
     ['get', '/api/metrics', () => '/api/metrics', 200],
+    ...['summary', 'timeseries', 'sources', 'reporters', 'services', 'tls', 'records'].map(
+      (view): [string, string, () => string, number] => ['get', `/api/aggregatereport/{domain}/${view}`, () => `/api/aggregatereport/example.com/${view}?from=2024-06-01&to=2024-06-30`, 200],
+    ),
     ['get', '/api/reverse-dns/map/{base_domain}', () => '/api/reverse-dns/map/mcsv.net', 200],
     ['put', '/api/reverse-dns/map/{base_domain}', () => '/api/reverse-dns/map/openapi-test.example', 201, { name: 'Test', type: 'SaaS' }],
     ['post', '/api/reverse-dns', () => '/api/reverse-dns', 200, { ips: ['192.0.2.1'] }],
@@ -211,6 +207,7 @@ describe('invalid input', () => {
     expectNamed(await call('GET', '/api/stats/daily'), 'domain');
     expectNamed(await call('GET', '/api/admin/domains?group_id=x'), 'group_id');
     expectNamed(await call('GET', '/api/metrics?from=2025-13'), 'from');
+    expectNamed(await call('GET', '/api/aggregatereport/example.com/timeseries?interval=month'), 'interval');
   });
 
   it('answers 400 problems naming the path parameter', async () => {
