@@ -419,7 +419,7 @@ export function formatProbeBench(result: ProbeBenchResult): string[] {
   const agree = result.servers.every((s) => [s.ours, s.sslscan, s.testssl].every((r) => !r || (r.findings && !differences(s.expected, r.findings).length)));
   lines.push(`  ${'same findings'.padEnd(30)}${agree ? 'all tools agree with the lab' : 'no:'}`);
   lines.push(...diffs);
-  return lines;
+  return lines.map((line) => line.trimEnd());
 }
 
 // `npx tsx bench/probe.ts`
