@@ -6,7 +6,7 @@
 import type { ProbeTargetResult } from '../../../src/tls/probe-result.ts';
 
 export interface ProbeJob {
-  job_id: string;
+  job_id: number;
   lease_id: string;
   ip: string;
   port: number;
