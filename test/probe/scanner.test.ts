@@ -136,6 +136,17 @@ describe('scanTarget against Node TLS servers', () => {
     expect(r.connections).toBe(server.connections);
   });
 
+  it('an IPv6 target: refused by the guard unless allowed, then scanned like any other', async () => {
+    const leaf = pki.leaf(HOST);
+    const server = await serve({ host: '::1', tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem, minVersion: 'TLSv1.3' } });
+    const refused = await scanTarget({ host: HOST, ip: '::1', port: server.port }, options());
+    expect(refused.status).toBe('refused');
+    const r = await scanTarget({ host: HOST, ip: '::1', port: server.port }, options({ allowTargets: ['::1/128'] }));
+    expect(r.status).toBe('ok');
+    expect(r.protocols['TLSv1.3']).toBe(true);
+    expect(r.connections).toBe(server.connections);
+  });
+
   it('STARTTLS command injection: a server that answers pipelined plaintext inside TLS is caught', async () => {
     const leaf = pki.leaf(HOST);
     const server = await serve({ tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem }, injectable: true });

@@ -15,6 +15,8 @@ export interface SmtpTlsServerOptions {
   drop?: boolean;
   /** Answer the greeting with this instead of 220. */
   greeting?: string;
+  /** Loopback address to listen on (default 127.0.0.1; '::1' for IPv6). */
+  host?: string;
 }
 
 export interface SmtpTlsServer {
@@ -80,10 +82,11 @@ export async function startSmtpTlsServer(options: SmtpTlsServerOptions): Promise
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
-    ip: '127.0.0.1',
+    ip: host,
     port,
     get connections() {
       return state.connections;
