@@ -24,8 +24,25 @@ export interface Metrics {
   spf_valid: Share;
   mta_sts_enforce: Share;
   dnssec_validated: Share;
+  /** Mail-server TLS: each domain's roll-up grade (worst MX server), shares of all visible domains. */
+  tls: TlsBands;
   reports: ReportVolume;
 }
+
+/** Snapshots written before TLS grading existed have no `tls`. */
+export interface TlsBands {
+  good: Share;
+  sufficient: Share;
+  phase_out: Share;
+  insufficient: Share;
+  no_tls: Share;
+  /** Every scanned server of the domain was inconclusive (blocked the scan, timed out, 4xx). */
+  inconclusive: Share;
+  /** No MX server of the domain scanned yet (or no MX: a null MX or none). */
+  not_scanned: Share;
+}
+
+const TLS_BANDS = ['good', 'sufficient', 'phase_out', 'insufficient', 'no_tls'] as const;
 
 export interface ReportVolume {
   messages: number;
@@ -100,7 +117,19 @@ export async function computeMetrics(d1: D1Database, principal: Principal, month
     `CASE WHEN json_extract(r.result, '$.dmarc.record') IS NULL THEN NULL
        ELSE coalesce(json_extract(r.result, '$.dmarc.facts.applied_policy'), json_extract(r.result, '$.dmarc.facts.p')) END`,
   );
-  const [counts, reports] = await Promise.all([
+  // The domain's TLS band, as rollUpGrades (src/tls/grading/domain.ts) rolls it up: the worst grade
+  // of its MX servers, inconclusive servers ignored unless all are. One row per visible domain.
+  const rank = sql.raw(`CASE s.grade ${TLS_BANDS.map((g, i) => `WHEN '${g}' THEN ${i}`).join(' ')} END`);
+  const tlsQuery = database(d1).all<{ worst: number | null; scanned: number; n: number }>(sql`
+    SELECT t.worst, t.scanned, count(*) AS n FROM (
+      SELECT md.name, max(${rank}) AS worst, count(s.grade) AS scanned
+      FROM domains md
+      LEFT JOIN mx_addresses m ON m.domain = md.name
+      LEFT JOIN tls_servers s ON s.ip = m.ip AND s.port = 25
+      ${visible ? sql`WHERE ${visible}` : sql``}
+      GROUP BY md.name) t
+    GROUP BY t.worst, t.scanned > 0`);
+  const [counts, reports, tlsRows] = await Promise.all([
     database(d1).get<CheckCounts>(sql`
       SELECT count(*) AS domains,
         coalesce(sum(r.id IS NOT NULL), 0) AS checked,
@@ -116,6 +145,7 @@ export async function computeMetrics(d1: D1Database, principal: Principal, month
       LEFT JOIN domain_check_results r ON r.id = s.latest_result_id
       ${visible ? sql`WHERE ${visible}` : sql``}`),
     reportVolume(d1, principal, month),
+    tlsQuery,
   ]);
   const c = counts ?? { domains: 0, checked: 0, reject: 0, quarantine: 0, none: 0, spf_valid: 0, mta_sts_enforce: 0, dnssec_validated: 0 };
   const missing = c.checked - c.reject - c.quarantine - c.none;
@@ -133,8 +163,18 @@ export async function computeMetrics(d1: D1Database, principal: Principal, month
     spf_valid: share(c.spf_valid, c.checked),
     mta_sts_enforce: share(c.mta_sts_enforce, c.checked),
     dnssec_validated: share(c.dnssec_validated, c.checked),
+    tls: tlsBands(tlsRows, c.domains),
     reports,
   };
+}
+
+function tlsBands(rows: { worst: number | null; scanned: number; n: number }[], domains: number): TlsBands {
+  const counts = { good: 0, sufficient: 0, phase_out: 0, insufficient: 0, no_tls: 0, inconclusive: 0, not_scanned: 0 };
+  for (const row of rows) {
+    const band = row.worst !== null ? TLS_BANDS[row.worst]! : row.scanned > 0 ? 'inconclusive' : 'not_scanned';
+    counts[band] += row.n;
+  }
+  return Object.fromEntries(Object.entries(counts).map(([band, n]) => [band, share(n, domains)])) as unknown as TlsBands;
 }
 
 /**

@@ -120,7 +120,20 @@ beforeAll(async () => {
   await addDaily('x.example', '2025-03-02', 40, 40);
   await addDaily('c.example', '2025-04-01', 999, 0);
   await addDaily('a.example', '2025-02-28', 7, 7);
+
+  // Mail-server TLS: a.example's MX servers are good and phase_out (worst: phase_out); b.example's good
+  // and inconclusive (inconclusive ignored: good); c.example's only server inconclusive; d.example's
+  // offers no TLS; e and f have no scanned server.
+  await run(`INSERT INTO tls_servers (ip, port, latest_result_id, scanned_at, grade) VALUES
+    ('192.0.2.1', 25, 1, '2025-03-01T00:00:00Z', 'good'), ('192.0.2.2', 25, 2, '2025-03-01T00:00:00Z', 'phase_out'),
+    ('192.0.2.3', 25, 3, '2025-03-01T00:00:00Z', 'inconclusive'), ('192.0.2.4', 25, 4, '2025-03-01T00:00:00Z', 'no_tls')`);
+  await run(`INSERT INTO mx_addresses (domain, host, ip, preference) VALUES
+    ('a.example', 'mx1.a.example', '192.0.2.1', 10), ('a.example', 'mx2.a.example', '192.0.2.2', 20),
+    ('b.example', 'mx1.a.example', '192.0.2.1', 10), ('b.example', 'mx.b.example', '192.0.2.3', 20),
+    ('c.example', 'mx.b.example', '192.0.2.3', 10), ('d.example', 'mx.d.example', '192.0.2.4', 10)`);
 });
+
+const zero = { count: 0, fraction: 0 };
 
 describe('computeMetrics', () => {
   it('counts every monitored domain for a principal who sees all', async () => {
@@ -139,6 +152,15 @@ describe('computeMetrics', () => {
       spf_valid: { count: 2, fraction: 0.5 },
       mta_sts_enforce: { count: 1, fraction: 0.25 },
       dnssec_validated: { count: 2, fraction: 0.5 },
+      tls: {
+        good: { count: 1, fraction: 1 / 6 },
+        sufficient: zero,
+        phase_out: { count: 1, fraction: 1 / 6 },
+        insufficient: zero,
+        no_tls: { count: 1, fraction: 1 / 6 },
+        inconclusive: { count: 1, fraction: 1 / 6 },
+        not_scanned: { count: 2, fraction: 2 / 6 },
+      },
       reports: { messages: 200, dmarc_pass: 145, dmarc_pass_rate: 145 / 200 },
     });
   });
@@ -159,6 +181,15 @@ describe('computeMetrics', () => {
       spf_valid: { count: 1, fraction: 0.5 },
       mta_sts_enforce: { count: 1, fraction: 0.5 },
       dnssec_validated: { count: 1, fraction: 0.5 },
+      tls: {
+        good: { count: 1, fraction: 0.5 },
+        sufficient: zero,
+        phase_out: { count: 1, fraction: 0.5 },
+        insufficient: zero,
+        no_tls: zero,
+        inconclusive: zero,
+        not_scanned: zero,
+      },
       reports: { messages: 110, dmarc_pass: 95, dmarc_pass_rate: 95 / 110 },
     });
   });
