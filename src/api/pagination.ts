@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import { z } from 'zod';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -8,18 +7,6 @@ export interface Page {
   limit: number;
   /** Keyset cursor: the last key of the previous page, or null for the first page. */
   after: number | null;
-}
-
-/** Keyset pagination (`?limit=&cursor=`): stable under inserts and O(page) in D1, unlike OFFSET. */
-export function readPage(c: Context): Page | string {
-  const limitText = c.req.query('limit');
-  const cursorText = c.req.query('cursor');
-  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) return `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`;
-  if (cursorText === undefined || cursorText === '') return { limit, after: null };
-  const after = Number(cursorText);
-  if (!Number.isInteger(after) || after < 0) return 'cursor must be a value returned as next_cursor';
-  return { limit, after };
 }
 
 /** Fetch limit + 1 rows; the extra row only tells whether there is a next page. */
@@ -34,7 +21,10 @@ export const blankAsAbsent = (value: unknown) => (value === '' ? undefined : val
 
 const LIMIT_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
 
-/** `?limit=&cursor=` for routes declared with schemas: the same rules as readPage. */
+/**
+ * Keyset pagination (`?limit=&cursor=`): stable under inserts and O(page) in D1, unlike OFFSET. The
+ * cursor is the last key of the previous page.
+ */
 export const pageQuery = z.object({
   limit: z.coerce
     .number({ error: LIMIT_MESSAGE })

@@ -1,10 +1,13 @@
-import { Hono, type Context } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { requireScope, type AppEnv } from '../auth/authenticate';
 import { MAX_LEASE, probeDispatcher } from '../monitor/probe-dispatcher';
 import { storeProbeResult } from '../monitor/tls-store';
 import { canonicalIp } from '../senders/identify';
 import { probeTargetResultSchema } from '../tls/probe-result-schema';
+import { findingSchema, serverGradeSchema } from './openapi/check-schemas';
+import { ApiRouter } from './openapi/api-router';
+import { json, jsonRequest, problems } from './openapi/responses';
+import { access } from './openapi/security';
 import { problem } from './problem';
 
 /**
@@ -22,33 +25,57 @@ const resultBody = z.strictObject({
   result: probeTargetResultSchema,
 });
 
-async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return { ok: false, response: problem(c, 400, 'Bad Request', 'The body must be JSON.') };
-  }
-  const parsed = schema.safeParse(body);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const errors = parsed.error.issues.slice(0, 20).map((issue) => ({
-    path: issue.path.length ? issue.path.map(String).join('.') : '(body)',
-    message: issue.code === 'unrecognized_keys' ? `unknown fields ${issue.keys.join(', ')}` : issue.message,
-  }));
-  return { ok: false, response: problem(c, 400, 'Bad Request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }) };
-}
+const probe = { tags: ['probe'], ...access('probe') };
 
-export const probeRoutes = new Hono<AppEnv>()
-  .post('/probe/lease', requireScope('probe'), async (c) => {
-    const body = await jsonBody(c, leaseBody);
-    if (!body.ok) return body.response;
-    const jobs = await probeDispatcher(c.env).lease(body.value.agent, body.value.max ?? 10);
+const leaseRoute = createRoute({
+  method: 'post',
+  path: '/probe/lease',
+  summary: 'Lease up to `max` probe jobs (default 10)',
+  ...probe,
+  request: { body: jsonRequest(leaseBody) },
+  responses: {
+    200: json(
+      z.object({
+        jobs: z.array(
+          z.object({ job_id: z.int(), lease_id: z.string(), ip: z.string(), port: z.int(), hosts: z.array(z.string()), lease_expires_at: z.string() }),
+        ),
+      }),
+      'The jobs leased (none when there is nothing to scan).',
+    ),
+    ...problems(400, 401, 403),
+  },
+});
+
+const resultRoute = createRoute({
+  method: 'post',
+  path: '/probe/results',
+  summary: "Post a leased job's result",
+  ...probe,
+  request: { body: jsonRequest(resultBody, 'The result follows the probe contract (src/tls/probe-result.ts, docs/tls.md).') },
+  responses: {
+    200: json(
+      z.object({
+        job_id: z.int(),
+        stored: z.literal(true),
+        completed: z.boolean().meta({ description: 'False when the lease ran out meanwhile: the job will be scanned again.' }),
+        changed: z.boolean(),
+        grade: serverGradeSchema,
+        findings: z.array(findingSchema),
+      }),
+      'Stored.',
+    ),
+    ...problems(400, 401, 403, 409, 422),
+  },
+});
+
+export const probeRoutes = new ApiRouter()
+  .declare(leaseRoute, async (c) => {
+    const { agent, max } = c.req.valid('json');
+    const jobs = await probeDispatcher(c.env).lease(agent, max ?? 10);
     return c.json({ jobs });
   })
-  .post('/probe/results', requireScope('probe'), async (c) => {
-    const body = await jsonBody(c, resultBody);
-    if (!body.ok) return body.response;
-    const { job_id, lease_id, agent, result } = body.value;
+  .declare(resultRoute, async (c) => {
+    const { job_id, lease_id, agent, result } = c.req.valid('json');
     const dispatcher = probeDispatcher(c.env);
     const lease = await dispatcher.checkLease(job_id, lease_id);
     if (!lease.ok) {

@@ -39,6 +39,9 @@ function issueErrors(issue: z.core.$ZodIssue): FieldError[] {
   return [{ path, message }];
 }
 
+/** Errors a 400 lists at most: a body with thousands of bad entries (a probe result) answers the first few. */
+export const MAX_FIELD_ERRORS = 20;
+
 export function zodErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap(issueErrors);
+  return error.issues.flatMap(issueErrors).slice(0, MAX_FIELD_ERRORS);
 }

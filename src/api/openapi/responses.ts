@@ -22,6 +22,7 @@ const PROBLEM_DESCRIPTIONS = {
   409: 'Conflicts with an existing resource.',
   413: 'The body is too large.',
   415: 'The body is not of a media type this route takes.',
+  422: 'Well-formed, but it does not fit what it answers (see detail).',
   429: 'Too many requests; see Retry-After.',
   503: 'A dependency could not complete the request.',
 } as const;

@@ -32,12 +32,13 @@ interface Access {
 /**
  * Who may call a route: the middleware that enforces it and the security requirement that documents
  * it. OpenAPI 3.1 lets a requirement of a non-OAuth scheme list roles: here the scope needed.
- * `null`: any signed-in principal. Authentication itself runs for all of /api/* (app.ts).
+ * `null`: any signed-in principal. Authentication itself runs for all of /api/* (app.ts). `then`:
+ * middleware that runs after the scope check (a domain visibility check).
  */
-export function access(scope: Scope | null): Access {
+export function access(scope: Scope | null, ...then: MiddlewareHandler<AppEnv>[]): Access {
   const roles = scope ? [scope] : [];
   return {
-    middleware: scope ? [requireScope(scope)] : [],
+    middleware: [...(scope ? [requireScope(scope)] : []), ...then],
     security: Object.keys(SECURITY_SCHEMES).map((name) => ({ [name]: roles })),
   };
 }
