@@ -61,13 +61,14 @@ export class ApiRouter extends OpenAPIHono<AppEnv> {
   }
 
   /**
-   * Registers `route` for routing (its middleware, then validation of params and query, then the
-   * handler) and for the document. Responses are documented, not enforced by the types: the API's
-   * problem responses come from shared helpers, and tests check real responses against the schemas.
+   * Registers `route` for routing (its middleware, then the JSON body, then params and query, then
+   * the handler) and, unless hidden, for the document. Responses are documented, not enforced by the
+   * types (hence the cast): problems come from shared helpers, and tests check real responses
+   * against the schemas.
    */
   declare<R extends RouteConfig>(route: R, handler: DeclaredHandler<R>): this {
-    const { middleware, hide: _hide, ...spec } = route;
-    this.openAPIRegistry.registerPath({ ...spec, path: specPath(route.path) });
+    const { middleware, hide, ...spec } = route;
+    if (!hide) this.openAPIRegistry.registerPath({ ...spec, path: specPath(route.path) });
     const body = jsonSchemaOf(route);
     const { body: _body, ...request } = route.request ?? {};
     const before = [...(Array.isArray(middleware) ? middleware : middleware ? [middleware] : []), ...(body ? [jsonBody(body)] : [])];
