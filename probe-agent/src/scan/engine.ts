@@ -9,8 +9,9 @@
  *   3. TLS_FALLBACK_SCSV: a hello below the highest version with 0x5600.
  *   4. TLS 1.3 suites and groups together: each HelloRetryRequest names one suite and one group, so
  *      removing both from the next offer learns one of each per connection.
- *   5. Suites of TLS 1.2, 1.1, 1.0, SSLv3: offer all candidates, remove the one chosen, repeat;
- *      then once more in reverse to tell server preference from client preference.
+ *   5. Suites of TLS 1.2, 1.1, 1.0, SSLv3: the candidates again, weakest first (a server that follows
+ *      the client's order picks another suite, one with its own order the same), then offer all but
+ *      the ones chosen until the server refuses.
  *   6. Groups over TLS 1.2 ECDHE when the server has no TLS 1.3.
  * No handshake is completed except the first one.
  */
@@ -148,7 +149,9 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
     const kx = flight.keyExchange;
     if (kx?.signatureScheme != null) sigalgs.add(kx.signatureScheme);
     if (kx?.kind === 'dhe') dhBits.push(kx.primeBits);
-    if (kx?.kind === 'ecdhe' && version < 0x0304 && !known['TLSv1.3'] && !groupsFound.includes(kx.group)) groupsFound.push(kx.group);
+    // A group used for ECDHE in TLS ≤ 1.2 is a group the server accepts: the TLS 1.3 group search
+    // then only has the rest to ask about.
+    if (kx?.kind === 'ecdhe' && !groupsFound.includes(kx.group)) groupsFound.push(kx.group);
   }
 
   /**
@@ -156,7 +159,6 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
    * do) then names a new group in each ECDHE ServerKeyExchange of the suite enumeration, for free.
    */
   function legacyGroupOffer(): number[] {
-    if (known['TLSv1.3']) return LEGACY_GROUPS;
     return [...LEGACY_GROUPS.filter((g) => !groupsFound.includes(g)), ...groupsFound.filter((g) => LEGACY_GROUPS.includes(g))];
   }
 
@@ -321,17 +323,46 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
     preference['TLSv1.3'] = suites.length >= 2 ? await preferenceOf('TLSv1.3', suites) : null;
   }
 
+  /**
+   * The first suite came from the protocol probe, which offered every candidate strongest first. The
+   * next probe offers them weakest first: a server that follows the client's order now picks another
+   * suite (its weakest: what matters most if the budget runs out), one with its own order picks the same
+   * again. Removing the chosen suite and repeating lists the rest, with no separate preference test.
+   */
   async function enumerateSuites(version: TlsProtocol) {
     const found = (accepted[version] ??= []);
-    for (;;) {
-      const offer = candidateSuites(version).filter((s) => !found.includes(s));
-      if (!offer.length) break;
-      const flight = await probe(hello(version, offer));
-      if (flight.cipherSuite === null || flight.version !== VERSION_CODE[version] || found.includes(flight.cipherSuite)) break;
-      found.push(flight.cipherSuite);
+    const strongFirst = candidateSuites(version);
+    const weakFirst = [...strongFirst].reverse();
+    const chosen = (flight: ServerFlight) => (flight.cipherSuite !== null && flight.version === VERSION_CODE[version] ? flight.cipherSuite : null);
+    if (!found.length) {
+      const flight = await probe(hello(version, strongFirst));
+      const suite = chosen(flight);
+      if (suite === null) return;
+      found.push(suite);
       noteFlight(flight);
     }
-    preference[version] = found.length >= 2 ? await preferenceOf(version, found) : null;
+    const first = found[0]!;
+    const reversed = await probe(hello(version, weakFirst));
+    const again = chosen(reversed);
+    if (again === null) {
+      preference[version] = null;
+      return;
+    }
+    noteFlight(reversed);
+    const serverOrder = again === first;
+    if (!found.includes(again)) found.push(again);
+    for (;;) {
+      const offer = (serverOrder ? strongFirst : weakFirst).filter((s) => !found.includes(s));
+      if (!offer.length) break;
+      const flight = await probe(hello(version, offer));
+      const suite = chosen(flight);
+      if (suite === null || found.includes(suite)) break;
+      found.push(suite);
+      noteFlight(flight);
+    }
+    // With two or more suites, the same pick under opposite orders can only be the server's choice.
+    preference[version] = found.length >= 2 ? serverOrder : null;
+    if (!serverOrder) found.sort((a, b) => strongFirst.indexOf(a) - strongFirst.indexOf(b));
   }
 
   /** Offers the accepted suites in reverse: a server with its own order still picks its favourite. */
