@@ -2,6 +2,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../../src/api/app';
+import { assetUrl } from '../../src/ui/assets/index';
 import worker from '../../src/index';
 import { deliverEmail, migrate, reportEmail, sample, settle } from '../ingest/helpers';
 import { probeResult } from '../tls/fixtures';
@@ -107,6 +108,12 @@ const ROUTES: Record<string, Example> = {
   'GET /api/certificates/:domain': { kind: 'domain', request: (ids) => ({ path: `/api/certificates/${ids.ownDomain}` }), adminStatus: 200 },
   'GET /api/certificates/sha256/:hash': { kind: 'domain', request: () => ({ path: `/api/certificates/sha256/${OWN_CERTIFICATE}` }), adminStatus: 200 },
   'GET /api/admin/audit': { kind: 'admin', request: () => ({ path: '/api/admin/audit' }), adminStatus: 200 },
+  // The web UI (docs/ui.md): its pages get their data from the routes above, as the caller.
+  'GET /assets/:file': { kind: 'public', request: () => ({ path: assetUrl('app.css') }), adminStatus: 200 },
+  'GET /sign-in': { kind: 'public', request: () => ({ path: '/sign-in' }), adminStatus: 200 },
+  // Outside development there is no form to post: back to the start (Access signs people in).
+  'POST /sign-in': { kind: 'public', request: () => ({ path: '/sign-in', body: 'email=a%40b.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'POST /sign-out': { kind: 'public', request: () => ({ path: '/sign-out' }), adminStatus: 303 },
 };
 
 /** A certificate an MX server of example.com presents (stored in beforeAll, as a probe result would). */
