@@ -20,6 +20,7 @@ import { problem } from './problem';
 import { reportRoutes } from './report-routes';
 import { reverseDnsRoutes } from './reverse-dns-routes';
 import { uploadRoutes } from './upload-routes';
+import { uiApp } from '../ui/app';
 
 /** JSON bodies of the API (admin changes, replay) are small; uploads have their own, larger limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -64,6 +65,8 @@ export const app = root
   .route('/api', probeRoutes)
   .route('/api', certificateRoutes)
   .route('/api/admin', adminRoutes)
+  // The web UI (src/ui, docs/ui.md): pages call the API in-process through this app's own fetch.
+  .route('/', uiApp(async (request, env, ctx): Promise<Response> => app.fetch(request, env, ctx)))
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))
   .onError((error, c) => {
     console.error(error);
