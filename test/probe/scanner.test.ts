@@ -156,6 +156,18 @@ describe('scanTarget against Node TLS servers', () => {
     expect(r.complete).toBe(false);
   });
 
+  it('a server that hangs up on pipelining after STARTTLS is not injectable, and is still scanned', async () => {
+    const leaf = pki.leaf(HOST);
+    const server = await serve({ forbidPipelining: true, tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem, minVersion: 'TLSv1.3' } });
+    const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options());
+    expect(r.status).toBe('ok');
+    expect(r.smtp).toMatchObject({ starttls_injection: false, error: null });
+    expect(r.protocols['TLSv1.3']).toBe(true);
+    // TLS 1.3 only: the chain needed a second completed handshake, without the pipelined command.
+    expect(r.certificates.map((c) => c.san_dns[0])).toContain(HOST);
+    expect(r.connections).toBe(server.connections);
+  });
+
   it('no STARTTLS: no_starttls after one connection', async () => {
     const server = await serve({ starttls: false });
     const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options());

@@ -194,6 +194,7 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
       if (first.failure.kind === 'no_starttls') return result('no_starttls', first.failure.reason);
       // A server that refuses the pipelined command has answered the injection test; go on.
       if (smtp.starttls_injection !== false) return result('inconclusive', first.failure.reason);
+      smtp.error = null;
     } else {
       // Node says "TLSv1" for TLS 1.0.
       const got = first.protocol === 'TLSv1' ? 'TLSv1.0' : first.protocol;
@@ -230,6 +231,12 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
       if (known.SSLv2 && !certificatesSent && flight.certificates.length) certificatesSent = flight.certificates;
     }
     if (!protocolsSeen()) return result('inconclusive', 'STARTTLS was offered but no TLS or SSL handshake was accepted');
+    if (!certificatesSent && !nodeChain.length && known['TLSv1.3']) {
+      // TLS 1.3 only, and the first handshake never happened (the server refused the pipelined
+      // command): its Certificate message is encrypted, so complete one handshake for the chain.
+      const second = await nodeHandshake(target, budget, options, false);
+      if (!('failure' in second)) nodeChain = second.chain;
+    }
 
     // 3. Downgrade protection: a hello at the second-highest version, carrying TLS_FALLBACK_SCSV.
     const supported = TLS_DOWN.filter((p) => known[p]);

@@ -46,11 +46,12 @@ export async function nodeHandshake(
   endpoint: Endpoint & { host: string },
   budget: ConnectionBudget,
   options: SessionOptions,
+  injectionTest = true,
 ): Promise<NodeHandshake | { failure: SessionFailure; smtp: SmtpFacts }> {
-  const session = await startTls(endpoint, budget, { ...options, pipelineNoop: true });
+  const session = await startTls(endpoint, budget, { ...options, pipelineNoop: injectionTest });
   if ('failure' in session) {
     // A server that refuses the pipelined NOOP after STARTTLS (Postfix ≥ 3.9 disconnects) is not injectable.
-    if (session.smtp.starttls_offered && /STARTTLS/.test(session.failure.reason)) session.smtp.starttls_injection = false;
+    if (injectionTest && session.smtp.starttls_offered && /STARTTLS/.test(session.failure.reason)) session.smtp.starttls_injection = false;
     return session;
   }
   const { connection, smtp } = session;
@@ -92,7 +93,8 @@ export async function nodeHandshake(
         result.chain.push(new Uint8Array(cert.raw));
         cert = cert.issuerCertificate;
       }
-      secure.write(`EHLO ${options.ehloName}\r\nQUIT\r\n`);
+      if (injectionTest) secure.write(`EHLO ${options.ehloName}\r\nQUIT\r\n`);
+      else finish(null);
     });
     secure.on('data', (d: Buffer) => {
       text += d.toString('latin1');
@@ -109,7 +111,7 @@ export async function nodeHandshake(
     });
     secure.on('error', (e) => finish(e.message));
     secure.on('close', () => {
-      if (result.protocol && smtp.starttls_injection === null) smtp.starttls_injection = replies > 2;
+      if (injectionTest && result.protocol && smtp.starttls_injection === null) smtp.starttls_injection = replies > 2;
       finish('the connection closed during the TLS handshake');
     });
   });

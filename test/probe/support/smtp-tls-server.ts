@@ -11,6 +11,8 @@ export interface SmtpTlsServerOptions {
   starttls?: boolean;
   /** Keep plaintext pipelined after STARTTLS and answer it inside TLS (CVE-2011-0411). */
   injectable?: boolean;
+  /** Refuse a command pipelined after STARTTLS and hang up, as Postfix 3.9 does by default. */
+  forbidPipelining?: boolean;
   /** Close every connection right after accepting it. */
   drop?: boolean;
   /** Answer the greeting with this instead of 220. */
@@ -49,6 +51,7 @@ export async function startSmtpTlsServer(options: SmtpTlsServerOptions): Promise
         if (verb === 'EHLO') socket.write(`250-mx.test.example\r\n250-PIPELINING\r\n${options.starttls === false ? '' : '250-STARTTLS\r\n'}250 8BITMIME\r\n`);
         else if (verb === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
         else if (verb === 'STARTTLS' && options.starttls !== false && context) {
+          if (options.forbidPipelining && buffer.length) return socket.end('554 5.5.0 Error: SMTP protocol synchronization\r\n');
           socket.write('220 2.0.0 Ready to start TLS\r\n');
           socket.removeListener('data', onData);
           const pending = options.injectable ? buffer : '';
