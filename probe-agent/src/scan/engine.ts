@@ -12,8 +12,10 @@
  *   5. Suites of TLS 1.2, 1.1, 1.0, SSLv3: the candidates again, weakest first (a server that follows
  *      the client's order picks another suite, one with its own order the same), then offer all but
  *      the ones chosen until the server refuses.
- *   6. Groups over TLS 1.2 ECDHE when the server has no TLS 1.3.
- * No handshake is completed except the first one.
+ *      Their hellos list the groups not yet seen first, so ECDHE key exchanges name new groups too.
+ *   6. The groups not yet seen: over TLS 1.3 when the server has it, else over TLS ≤ 1.2 ECDHE.
+ * No handshake is completed except the first one (and, for a TLS 1.3-only server that refused the
+ * pipelined command, one more for its certificate chain).
  */
 import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -253,7 +255,7 @@ export async function scanConnections(target: Endpoint & { host: string }, optio
     // 4. TLS 1.3 suites (and the groups each HelloRetryRequest names on the way).
     if (known['TLSv1.3']) await enumerateTls13(false);
 
-    // 5. Suites per legacy protocol, then the preference test.
+    // 5. Suites per legacy protocol, with their order of preference.
     for (const version of TLS_DOWN) {
       if (version === 'TLSv1.3' || !known[version]) continue;
       await enumerateSuites(version);
