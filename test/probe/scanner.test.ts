@@ -188,6 +188,26 @@ describe('scanTarget against Node TLS servers', () => {
     expect(dropped.connections + refused.connections).toBe(2);
   });
 
+  it('a silent server times out as inconclusive', async () => {
+    const server = await serve({ silent: true });
+    const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options({ timeoutMs: 300 }));
+    expect(r.status).toBe('inconclusive');
+    expect(r.status_reason).toMatch(/greeting: no reply within 300 ms/);
+    expect(r.connections).toBe(1);
+  });
+
+  it('a server that starts answering 421 mid-scan: what was measured stays, marked incomplete', async () => {
+    const leaf = pki.leaf(HOST);
+    const server = await serve({ busyFrom: 5, tls: { key: leaf.key, cert: leaf.cert + pki.intermediatePem } });
+    const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options());
+    expect(r.status).toBe('ok');
+    expect(r.complete).toBe(false);
+    expect(r.status_reason).toMatch(/^scan stopped early: .*421/);
+    expect(r.protocols['TLSv1.3']).toBe(true);
+    expect(r.connections).toBe(5);
+    expect(server.connections).toBe(5);
+  });
+
   it('the SSRF guard refuses loopback without --allow-targets, before any connection', async () => {
     const server = await serve({ starttls: false });
     const r = await scanTarget({ host: HOST, ip: server.ip, port: server.port }, options({ allowTargets: [] }));

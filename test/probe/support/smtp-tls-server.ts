@@ -19,6 +19,10 @@ export interface SmtpTlsServerOptions {
   greeting?: string;
   /** Loopback address to listen on (default 127.0.0.1; '::1' for IPv6). */
   host?: string;
+  /** Never say anything. */
+  silent?: boolean;
+  /** Greet with 421 from this connection on (a server that starts rate-limiting mid-scan). */
+  busyFrom?: number;
 }
 
 export interface SmtpTlsServer {
@@ -38,6 +42,8 @@ export async function startSmtpTlsServer(options: SmtpTlsServerOptions): Promise
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     if (options.drop) return socket.destroy();
+    if (options.silent) return;
+    if (options.busyFrom !== undefined && state.connections >= options.busyFrom) return socket.end('421 4.7.0 Too many connections\r\n');
     socket.write(`${options.greeting ?? '220 mx.test.example ESMTP test'}\r\n`);
     if (options.greeting && !options.greeting.startsWith('220')) return socket.end();
     let buffer = '';
