@@ -12,6 +12,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type ApiFetch, type UiEnv } from './api-call';
 import { assetByFile } from './assets/index';
 import { errorPage } from './pages/errors';
+import { reportsRoutes } from './pages/reports';
 import { signInPage, signInRoutes } from './pages/sign-in';
 
 /** Paths the UI leaves to the rest of the app (the API's problem+json 404, the dev sign-in). */
@@ -31,6 +32,7 @@ export function uiApp(api: ApiFetch) {
       })
       .route('/', signInRoutes)
       // Pages: add .route() lines here.
+      .route('/', reportsRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {
         if (NOT_UI.test(c.req.path)) return next();

@@ -6,6 +6,7 @@
  */
 import { APP_CSS } from './app-css';
 import { APP_JS } from './app-js';
+import { CHARTS_CSS, CHARTS_JS } from './charts.generated';
 
 export interface Asset {
   body: string;
@@ -15,6 +16,9 @@ export interface Asset {
 export const ASSETS: Record<string, Asset> = {
   'app.css': { body: APP_CSS, type: 'text/css; charset=utf-8' },
   'app.js': { body: APP_JS, type: 'text/javascript; charset=utf-8' },
+  // uPlot and the chart script (reports and metrics pages); scripts/build-chart-assets.ts makes them.
+  'charts.js': { body: CHARTS_JS, type: 'text/javascript; charset=utf-8' },
+  'charts.css': { body: CHARTS_CSS, type: 'text/css; charset=utf-8' },
 };
 
 /** FNV-1a, 32 bits: synchronous (crypto.subtle is not), and only needs to change with the content. */
