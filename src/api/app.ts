@@ -7,6 +7,7 @@ import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
 import { aggregateReportRoutes } from './aggregate-report-routes';
 import { certificateRoutes } from './certificate-routes';
+import { domainListRoutes } from './domain-list-routes';
 import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
 import { meRoutes } from './me-routes';
@@ -59,6 +60,7 @@ export const app = root
   .route('/api', inboundRoutes)
   .route('/api', meRoutes)
   .route('/api', domainStatusRoutes)
+  .route('/api', domainListRoutes)
   .route('/api', reverseDnsRoutes)
   .route('/api', aggregateReportRoutes)
   .route('/api', metricsRoutes)

@@ -89,6 +89,7 @@ const ROUTES: Record<string, Example> = {
   // example.com is not in the DNS lab (its resolver refuses it): the member's check runs and cannot
   // complete (503); the administrator's, a moment later, is refused by the one-a-minute limit (429).
   'POST /api/domainstatus/:domain/recheck': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/recheck` }), adminStatus: 429, ownStatus: 503 },
+  'GET /api/domains': { kind: 'domain-list', request: () => ({ path: '/api/domains?sort=severity' }), adminStatus: 200 },
   'GET /api/domainstatus/:domain/history': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}/history` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/summary': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/summary` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/timeseries': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/timeseries` }), adminStatus: 200 },
