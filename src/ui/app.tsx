@@ -10,8 +10,12 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type ApiFetch, type UiEnv } from './api-call';
+import { adminRoutes } from './pages/admin/index';
 import { assetByFile } from './assets/index';
+import { domainRoutes } from './pages/domain';
+import { domainsRoutes } from './pages/domains';
 import { errorPage } from './pages/errors';
+import { metricsRoutes } from './pages/metrics';
 import { reportsRoutes } from './pages/reports';
 import { signInPage, signInRoutes } from './pages/sign-in';
 
@@ -32,7 +36,11 @@ export function uiApp(api: ApiFetch) {
       })
       .route('/', signInRoutes)
       // Pages: add .route() lines here.
+      .route('/', domainsRoutes)
+      .route('/', domainRoutes)
       .route('/', reportsRoutes)
+      .route('/', metricsRoutes)
+      .route('/', adminRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {
         if (NOT_UI.test(c.req.path)) return next();

@@ -115,6 +115,12 @@ const ROUTES: Record<string, Example> = {
   // Outside development there is no form to post: back to the start (Access signs people in).
   'POST /sign-in': { kind: 'public', request: () => ({ path: '/sign-in', body: 'email=a%40b.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
   'POST /sign-out': { kind: 'public', request: () => ({ path: '/sign-out' }), adminStatus: 303 },
+  'GET /': { kind: 'self', request: () => ({ path: '/?sort=severity' }), adminStatus: 200 },
+  'GET /domains/:domain': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}` }), adminStatus: 200 },
+  // The check's outcome (done, throttled, failed) is shown on the domain page after a redirect.
+  'POST /domains/:domain/check': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}/check` }), adminStatus: 303, ownStatus: 303 },
+  'POST /domains/add': { kind: 'admin', request: () => ({ path: '/domains/add', body: 'name=ui-route.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'POST /domains/bulk': { kind: 'admin', request: () => ({ path: '/domains/bulk', body: 'csv=ui-bulk-1.example%0Aui-bulk-2.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
 };
 
 /** A certificate an MX server of example.com presents (stored in beforeAll, as a probe result would). */
