@@ -6,6 +6,7 @@
  */
 import { APP_CSS } from './app-css';
 import { APP_JS } from './app-js';
+import { ADMIN_CSS } from '../pages/admin/admin-css';
 import { CHARTS_CSS, CHARTS_JS } from './charts.generated';
 
 export interface Asset {
@@ -19,6 +20,7 @@ export const ASSETS: Record<string, Asset> = {
   // uPlot and the chart script (reports and metrics pages); scripts/build-chart-assets.ts makes them.
   'charts.js': { body: CHARTS_JS, type: 'text/javascript; charset=utf-8' },
   'charts.css': { body: CHARTS_CSS, type: 'text/css; charset=utf-8' },
+  'admin.css': { body: ADMIN_CSS, type: 'text/css; charset=utf-8' },
 };
 
 /** FNV-1a, 32 bits: synchronous (crypto.subtle is not), and only needs to change with the content. */
