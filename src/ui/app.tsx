@@ -12,6 +12,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type ApiFetch, type UiEnv } from './api-call';
 import { adminRoutes } from './pages/admin/index';
 import { assetByFile } from './assets/index';
+import { domainRoutes } from './pages/domain';
+import { domainsRoutes } from './pages/domains';
 import { errorPage } from './pages/errors';
 import { metricsRoutes } from './pages/metrics';
 import { reportsRoutes } from './pages/reports';
@@ -34,6 +36,8 @@ export function uiApp(api: ApiFetch) {
       })
       .route('/', signInRoutes)
       // Pages: add .route() lines here.
+      .route('/', domainsRoutes)
+      .route('/', domainRoutes)
       .route('/', reportsRoutes)
       .route('/', metricsRoutes)
       .route('/', adminRoutes)
