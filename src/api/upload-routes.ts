@@ -27,7 +27,7 @@ const uploadReport = createRoute({
     query: z.object({ filename: z.string().optional().meta({ description: 'A hint only (also taken from Content-Disposition); the content decides.' }) }),
     body: {
       required: true,
-      description: 'A raw email (MIME) or a bare .xml, .xml.gz, .zip or .json report, of any Content-Type; at most MAX_MESSAGE_BYTES.',
+      description: 'A raw email (MIME) or a bare .xml, .xml.gz, .zip or .json report, of any Content-Type; at most the MAX_MESSAGE_BYTES setting (wrangler.toml).',
       content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
     },
   },
