@@ -315,6 +315,13 @@ export async function probeBench(progress: (message: string) => void = (m) => pr
   progress('probe: starting the DNS and SMTP labs…');
   const dohUrl = startLab('test/lab/dns/start.sh');
   const lab = JSON.parse(readFileSync(startLab('test/lab/smtp/start.sh'), 'utf8')) as SmtpLab;
+  // The command as a deployed agent runs it: the prebuilt bundle (probe-agent/bin runs it when it is
+  // fresher than the sources), not TypeScript compiled by tsx at every start.
+  if (!process.env.BENCH_PROBE_CMD) {
+    progress('probe: building the mailcheck-probe bundle…');
+    const build = spawnSync('npm', ['run', 'build', '-w', 'mailcheck-probe'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build -w mailcheck-probe failed:\n${build.stderr}`);
+  }
   const sslscanVersion = toolVersion(['sslscan', '--version'], /(\d+\.\d+\.\d+)/);
   const testsslVersion = toolVersion(['testssl', '--version'], /testssl(?:\.sh)?\s+(\d+\.\d+[.\d]*)/);
 
