@@ -426,7 +426,7 @@ function ReportersTable(props: { items: Reporter[]; csv: string }) {
   return (
     <>
       <div class="table-wrap">
-        <table id="reporters-table">
+        <table class="stack" id="reporters-table">
           <caption>Organisations that sent aggregate reports</caption>
           <thead>
             <tr>
@@ -443,8 +443,12 @@ function ReportersTable(props: { items: Reporter[]; csv: string }) {
             {props.items.map((r) => (
               <tr>
                 <th scope="row">{r.org_name || r.reporter}</th>
-                <td class="num">{count(r.reports)}</td>
-                <td class="num">{count(r.messages)}</td>
+                <td class="num" data-label="Reports">
+                  {count(r.reports)}
+                </td>
+                <td class="num" data-label="Messages">
+                  {count(r.messages)}
+                </td>
               </tr>
             ))}
           </tbody>
