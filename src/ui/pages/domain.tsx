@@ -52,6 +52,9 @@ interface CertificateServer {
 const SEVERITY_WORDS: Record<string, string> = { error: 'Error', warning: 'Warning', info: 'Info' };
 const PROTECTION: Record<string, string> = { none: 'None: senders may deliver without TLS if an attacker strips it', mta_sts: 'MTA-STS (enforce)', dane: 'DANE' };
 
+/** Areas that are about one published record (DKIM and DNSSEC are not: selectors, signatures). */
+const RECORD_AREAS = new Set<Area>(['dmarc', 'spf', 'mx', 'mta_sts', 'tls_rpt', 'bimi']);
+
 const areaId = (area: string) => `area-${area.replace(/_/g, '-')}`;
 
 function FindingItem(props: { finding: Finding; area?: string }) {
@@ -90,7 +93,12 @@ function AreaSection(props: { area: Area; result: AreaResult }) {
       <h2 id={`${areaId(props.area)}-h`}>
         {AREA_TITLES[props.area]} <StatusTag kind="severity" value={worst === 'info' ? 'info' : worst} />
       </h2>
-      {'record' in props.result ? (
+      {props.area === 'dnssec' ? (
+        <p>
+          Status: <StatusTag kind="dnssec" value={typeof props.result.facts === 'object' && props.result.facts && 'status' in props.result.facts ? String(props.result.facts.status) : 'unknown'} />
+        </p>
+      ) : null}
+      {RECORD_AREAS.has(props.area) ? (
         props.result.record ? (
           <>
             <p class="hint">Record</p>
