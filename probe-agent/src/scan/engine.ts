@@ -29,12 +29,12 @@ import { BudgetExhausted, ConnectionBudget, type Endpoint, type SessionOptions }
 import { nodeHandshake, rawProbe } from './probes.ts';
 import { candidateSuites } from './candidates.ts';
 import { certificateFacts } from '../certificates/facts.ts';
-import { verifyChain } from '../certificates/chain.ts';
+import { verifyChain, type TrustAnchors } from '../certificates/chain.ts';
 
 export interface EngineOptions extends SessionOptions {
   maxConnections: number;
   /** Trust anchors for chain verification (public roots plus --ca-file). */
-  trustAnchors: readonly X509Certificate[];
+  trustAnchors: TrustAnchors;
 }
 
 /** The connection-based part of a result: everything but DANE (per host) and findings. */

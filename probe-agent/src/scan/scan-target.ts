@@ -138,7 +138,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
         ehloName: options.ehloName ?? os.hostname(),
         timeoutMs: options.timeoutMs ?? 10_000,
         maxConnections: options.maxConnections ?? 40,
-        trustAnchors: [...publicTrustAnchors(), ...(options.extraTrustAnchors ?? [])],
+        trustAnchors: options.extraTrustAnchors?.length ? publicTrustAnchors().with(options.extraTrustAnchors) : publicTrustAnchors(),
       }),
     );
     options.cache?.set(key, facts);
