@@ -131,3 +131,14 @@ describe('reports page', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 });
+
+describe('chart assets', () => {
+  it('are generated from the pinned uPlot and the current chart script', async () => {
+    const { buildChartAssets } = await import('../../scripts/build-chart-assets.ts');
+    const generated = await readFile(join(import.meta.dirname, '../../src/ui/assets/charts.generated.ts'), 'utf8');
+    // Stale means someone edited charts-client.js or charts.css, or moved uplot, without regenerating.
+    expect(generated).toBe(buildChartAssets());
+    const pinned = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(generated).toContain(`export const UPLOT_VERSION = "${pinned.dependencies.uplot}";`);
+  });
+});
