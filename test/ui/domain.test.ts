@@ -63,6 +63,8 @@ describe('a domain’s page', () => {
     await screenshot(page, 'domain-no-js');
     const phone = await openPage({ as: ui().users.member, mobile: true });
     await phone.goto('/domains/weak.dmarc.lab.mailcheck.test');
+    // Long names and records wrap: nothing wider than the screen.
+    expect(await phone.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth <= (globalThis as unknown as { innerWidth: number }).innerWidth)).toBe(true);
     expect(await seriousViolations(phone)).toEqual([]);
     await screenshot(phone, 'domain-mobile');
   });

@@ -30,7 +30,9 @@ a:focus{background:#ffdd00;color:#0b0c0c;text-decoration:none}
 .main{padding-top:1.5rem;padding-bottom:3rem}
 .footer{border-top:1px solid #b1b4b6;background:#f3f2f1;font-size:.9rem}
 .footer__inner{padding-top:1.5rem;padding-bottom:1.5rem}
-h1{font-size:2rem;line-height:1.2;margin:0 0 1.5rem}
+h1{font-size:2rem;line-height:1.2;margin:0 0 1.5rem;overflow-wrap:anywhere}
+/* Domain names, records and advice have long unbroken words: wrap them rather than widen a phone's page. */
+h2,h3,h4,p,li,dd,td,code{overflow-wrap:anywhere}
 h2{font-size:1.5rem;line-height:1.25;margin:2rem 0 1rem}
 h3{font-size:1.2rem;margin:1.5rem 0 .75rem}
 p,ul,ol,dl{margin:0 0 1rem}
