@@ -4,3 +4,4 @@ export * from './checks';
 export * from './senders';
 export * from './metrics';
 export * from './tls';
+export * from './alerts';
