@@ -5,3 +5,5 @@ export * from './senders';
 export * from './metrics';
 export * from './tls';
 export * from './alerts';
+export * from './retention';
+export * from './mta-sts';
