@@ -26,6 +26,9 @@ declare namespace Cloudflare {
 		PROBE_LEASE_SECONDS: string;
 		IP_ALLOWLIST: string;
 		CORS_ORIGIN: string;
+		RAW_RETENTION_DAYS: string;
+		RECORD_RETENTION_DAYS: string;
+		MTA_STS_CNAME_TARGET: string;
 		ENVIRONMENT: string;
 		BOOTSTRAP_ADMIN_TOKEN: string;
 		INGEST_TOKEN: string;
@@ -38,5 +41,5 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "REPORT_ADDRESSES" | "MAX_MESSAGE_BYTES" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD" | "ACCESS_JWKS_URL" | "DOH_URL" | "REVERSE_DNS_SUFFIXES" | "CHECK_INTERVAL_SECONDS" | "NOTIFY_FROM" | "AUTO_ENROL" | "PROBE_RESCAN_SECONDS" | "PROBE_LEASE_SECONDS" | "IP_ALLOWLIST" | "CORS_ORIGIN" | "ENVIRONMENT" | "BOOTSTRAP_ADMIN_TOKEN" | "INGEST_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "REPORT_ADDRESSES" | "MAX_MESSAGE_BYTES" | "ACCESS_TEAM_DOMAIN" | "ACCESS_AUD" | "ACCESS_JWKS_URL" | "DOH_URL" | "REVERSE_DNS_SUFFIXES" | "CHECK_INTERVAL_SECONDS" | "NOTIFY_FROM" | "AUTO_ENROL" | "PROBE_RESCAN_SECONDS" | "PROBE_LEASE_SECONDS" | "IP_ALLOWLIST" | "CORS_ORIGIN" | "RAW_RETENTION_DAYS" | "RECORD_RETENTION_DAYS" | "MTA_STS_CNAME_TARGET" | "ENVIRONMENT" | "BOOTSTRAP_ADMIN_TOKEN" | "INGEST_TOKEN">> {}
 }
