@@ -18,6 +18,7 @@ import { csrfForCookies } from './middleware/csrf-for-cookies';
 import { ipAllowlist } from './middleware/ip-allowlist';
 import { probeRoutes } from './probe-routes';
 import { problem } from './problem';
+import { rejectPathRoutes } from './reject-path-routes';
 import { reportRoutes } from './report-routes';
 import { reverseDnsRoutes } from './reverse-dns-routes';
 import { uploadRoutes } from './upload-routes';
@@ -63,6 +64,7 @@ export const app = root
   .route('/api', domainListRoutes)
   .route('/api', reverseDnsRoutes)
   .route('/api', aggregateReportRoutes)
+  .route('/api', rejectPathRoutes)
   .route('/api', metricsRoutes)
   .route('/api', probeRoutes)
   .route('/api', certificateRoutes)

@@ -98,6 +98,7 @@ const ROUTES: Record<string, Example> = {
   'GET /api/aggregatereport/:domain/services': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/services` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/tls': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/tls` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/records': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/records` }), adminStatus: 200 },
+  'GET /api/aggregatereport/:domain/reject-path': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/reject-path` }), adminStatus: 200 },
   'GET /api/metrics': { kind: 'read', request: () => ({ path: '/api/metrics' }), adminStatus: 200 },
   'GET /api/reverse-dns/:ip': { kind: 'read', request: () => ({ path: '/api/reverse-dns/192.0.2.1' }), adminStatus: 200 },
   'POST /api/reverse-dns': { kind: 'read', request: () => ({ path: '/api/reverse-dns', body: { ips: ['192.0.2.1', '2001:db8::1'] } }), adminStatus: 200 },
