@@ -123,6 +123,18 @@ describe('reports page', () => {
     expect(await page.locator('h1').textContent()).toBe('Page not found');
   });
 
+  it("leads from a source to the receivers' records about it", async () => {
+    const top = await api<{ items: { source_ip: string; messages: number }[] }>('GET', `/api/aggregatereport/${DOMAIN}/sources?from=${SPRING.from}&to=${SPRING.to}&limit=1`);
+    const source = top.body.items[0]!;
+    const page = await openPage({ as: ui().users.member });
+    await page.goto(reportsUrl(SPRING));
+    await page.locator('#sources-table').getByRole('link', { name: source.source_ip }).click();
+    await page.waitForURL((url) => url.pathname.endsWith('/reports/records') && url.searchParams.get('source_ip') === source.source_ip);
+    const counts = await page.locator('#records-table tbody td[data-label="Messages"]').allTextContents();
+    expect(counts.reduce((sum, text) => sum + Number(text.replace(/,/g, '')), 0)).toBe(source.messages);
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   it('lists the domains to choose from', async () => {
     const page = await openPage({ as: ui().users.member });
     await page.goto('/reports');

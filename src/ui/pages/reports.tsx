@@ -12,6 +12,7 @@ import { assetUrl } from '../assets/index';
 import { page } from '../layout';
 import { ChartFigure, unixSeconds } from './reports/chart';
 import { count, dayText, percentOf } from './reports/format';
+import { recordRoutes } from './reports/records';
 import { intervalFor, presets, readRangeQuery, thirtyDaysTo, type Preset, type RangeQuery } from './reports/range';
 import type { Listing, Reporter, ServiceRow, Source, Sources, Summary, Timeseries, TlsRow } from './reports/types';
 
@@ -345,7 +346,7 @@ function ServicesTable(props: { items: ServiceRow[]; csv: string; caption: strin
   );
 }
 
-function SourcesTable(props: { items: Source[]; caption: string; id: string }) {
+function SourcesTable(props: { items: Source[]; caption: string; id: string; records: (ip: string) => string }) {
   return (
     <div class="table-wrap">
       <table class="stack" id={props.id}>
@@ -385,7 +386,10 @@ function SourcesTable(props: { items: Source[]; caption: string; id: string }) {
           {props.items.map((r) => (
             <tr>
               <th scope="row" class="mono">
-                {r.source_ip}
+                <a href={props.records(r.source_ip)}>
+                  {r.source_ip}
+                  <span class="visually-hidden">: its records</span>
+                </a>
               </th>
               <td data-label="Name">{r.ptr ?? 'Unknown'}</td>
               <td data-label="Service">{r.service || r.base_domain ? serviceName(r) : 'Not identified'}</td>
@@ -571,6 +575,7 @@ async function domainReports(c: UiContext) {
   const blockingServices = servicesData.items.filter((s) => s.would_be_blocked_at_reject > 0);
   const csv = (view: string, extra: Record<string, string | number | undefined> = {}) => statsPath(settled, view, { ...extra, format: 'csv' });
   const keep = rangeParams(settled);
+  const recordsOf = (ip: string) => `/domains/${encodeURIComponent(summary.domain)}/reports/records${query({ ...keep, source_ip: ip })}`;
 
   return page(
     c,
@@ -618,7 +623,7 @@ async function domainReports(c: UiContext) {
       ) : null}
       {failingData.items.length > 0 ? (
         <>
-          <SourcesTable items={failingData.items} caption={`Top ${failingData.items.length} sources failing DMARC`} id="failing-sources-table" />
+          <SourcesTable items={failingData.items} records={recordsOf} caption={`Top ${failingData.items.length} sources failing DMARC`} id="failing-sources-table" />
           <CsvLink href={csv('sources', { failing: 'true' })} what="every source failing DMARC" />
         </>
       ) : (
@@ -630,7 +635,7 @@ async function domainReports(c: UiContext) {
         <p>No sources in this range.</p>
       ) : (
         <>
-          <SourcesTable items={sourcesData.items} caption="Sending IP addresses by messages" id="sources-table" />
+          <SourcesTable items={sourcesData.items} records={recordsOf} caption="Sending IP addresses by messages" id="sources-table" />
           <nav class="pagination" aria-label="Pages of sources">
             {sourcesCursor ? <a href={`${pageUrl(summary.domain, keep)}#sources`}>First page of sources</a> : null}
             {sourcesData.next_cursor ? <a href={`${pageUrl(summary.domain, { ...keep, sources_cursor: sourcesData.next_cursor })}#sources`}>Next page of sources</a> : null}
@@ -718,4 +723,4 @@ async function chooseDomain(c: UiContext) {
   );
 }
 
-export const reportsRoutes = new Hono<UiEnv>().get('/reports', chooseDomain).get('/domains/:domain/reports', domainReports);
+export const reportsRoutes = new Hono<UiEnv>().get('/reports', chooseDomain).get('/domains/:domain/reports', domainReports).route('/', recordRoutes);
