@@ -1,3 +1,4 @@
+import { runDailyAlerts } from './alerts/hooks';
 import { app } from './api/app';
 import { handleReportEmail } from './ingest/email-handler';
 import type { IngestMessage } from './ingest/ingest-message';
@@ -27,6 +28,7 @@ export default {
     if (controller.cron === DAILY_CRON) {
       await scheduleAllDomains(env);
       await snapshotMetrics(env, new Date(controller.scheduledTime));
+      await runDailyAlerts(env, new Date(controller.scheduledTime));
     } else {
       await requeueStalled(env);
     }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { MAX_LEASE, probeDispatcher } from '../monitor/probe-dispatcher';
+import { alertsAfterProbe } from '../alerts/hooks';
 import { storeProbeResult } from '../monitor/tls-store';
 import { canonicalIp } from '../senders/identify';
 import { probeTargetResultSchema } from '../tls/probe-result-schema';
@@ -86,6 +87,7 @@ export const probeRoutes = new ApiRouter()
       return problem(c, 422, 'Unprocessable Content', `Job ${job_id} is for ${lease.ip} port ${lease.port}, the result for ${result.ip} port ${result.port}.`);
     }
     const stored = await storeProbeResult(c.env.DB, result, agent);
+    await alertsAfterProbe(c.env, lease.ip, lease.port);
     // Stored first, completed after: a lease that ran out in between loses nothing, the job is simply scanned again.
     const completed = await dispatcher.complete(job_id, lease_id);
     return c.json({ job_id, stored: true, completed: completed.ok, changed: stored.changed, grade: stored.grade, findings: stored.findings });

@@ -7,6 +7,7 @@ import { parseSmtpTlsReport } from '../reports/tlsrpt';
 import { ingestAggregatePart, type AggregateOutcome } from './persist-aggregate';
 import { countFailureReport, type FailureOutcome } from './persist-failure';
 import { storeTlsReport, type TlsOutcome } from './persist-tls';
+import { alertsAfterIngest } from '../alerts/hooks';
 import { enqueueSenderLookups } from '../senders/sender-queue';
 import { WorkBudget } from './work-budget';
 
@@ -149,5 +150,6 @@ export async function processInbound(env: Env, inboundId: number, budget = new W
     return { status: 'duplicate', summary, reason };
   }
   await finish(db, inboundId, 'parsed', null, null, summary);
+  await alertsAfterIngest(env, summary);
   return { status: 'parsed', summary, reason: null };
 }

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { alertsAfterCheck } from '../alerts/hooks';
 import type { CheckChange } from '../dns/diff-checks';
 import { isDnsFailure, type DomainCheck } from '../dns/domain-check';
 import { notifyChanges } from './notify';
@@ -116,6 +117,7 @@ export class DomainMonitor extends DurableObject<Env> {
           const notified = await notifyChanges(this.env, domain, stored.changes);
           for (const error of notified.errors) console.error(`notify ${domain}: ${error}`);
         }
+        await alertsAfterCheck(this.env, check, stored);
         outcome = { domain, stored: true, reason: check.complete ? null : 'stored although DNS failures persist', changes: stored.changes, next_check_at: next.toISOString() };
       } else {
         await this.ctx.storage.put('failures', failures + 1);
