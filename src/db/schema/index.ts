@@ -7,3 +7,4 @@ export * from './tls';
 export * from './alerts';
 export * from './retention';
 export * from './mta-sts';
+export * from './digests';
