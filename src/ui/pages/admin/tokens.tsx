@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { apiCall, apiJson, query, type Me, type Problem, type UiContext, type UiEnv } from '../../api-call';
-import { adminPage, adminUser, done, ErrorSummary, field, fieldList, formFields, NextPage, type Page, PostButton, refusedStatus, TextField, timeOrDash, userIdByEmail } from './common';
+import { adminPage, adminUser, done, ErrorSummary, field, fieldList, formFields, NextPage, type Page, PostButton, refusedStatus, TextField, timeOrDash, type User, userIdByEmail } from './common';
 
 interface Token {
   id: number;
@@ -43,6 +43,11 @@ async function listTokens(c: UiContext, me: Me, refused?: Refused) {
   const search = c.req.query('search') ?? '';
   const userId = c.req.query('user_id') ?? '';
   const list = await apiJson<Page<Token>>(c, `/api/admin/tokens${query({ search, user_id: userId, cursor: c.req.query('cursor'), limit: 100 })}`);
+  // Tokens name their user by id; one page of users gives the emails people know them by.
+  const emails = new Map<number, string>();
+  if (list.items.some((t) => t.user_id !== null)) {
+    for (const u of (await apiJson<Page<User>>(c, '/api/admin/users?limit=500')).items) emails.set(u.id, u.email);
+  }
   const now = Date.now();
   const values = refused?.values ?? { name: '', scopes: ['read'], email: '', expires: '365' };
   return adminPage(
@@ -61,58 +66,60 @@ async function listTokens(c: UiContext, me: Me, refused?: Refused) {
         </button>
         {userId ? <a href="/admin/tokens">Show every user's tokens</a> : null}
       </form>
-      <div class="table-wrap">
-        <table class="stack" id="tokens-table">
-          <caption>{userId ? `API tokens acting for user ${userId}` : 'API tokens, oldest first'}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Acts for</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((t) => (
-              <tr data-token-id={String(t.id)}>
-                <th scope="row">{t.name}</th>
-                <td class="mono" data-label="Prefix">
-                  {t.prefix}
-                </td>
-                <td data-label="Scopes">{t.scopes.join(', ')}</td>
-                <td data-label="Acts for">{t.user_id === null ? 'Service (every domain)' : <a href={`/admin/users/${t.user_id}`}>User {t.user_id}</a>}</td>
-                <td data-label="Created">
-                  {timeOrDash(t.created_at)} by {t.created_by}
-                </td>
-                <td data-label="Expires">{t.expires_at ? timeOrDash(t.expires_at) : 'Never'}</td>
-                <td data-label="Last used">{t.last_used_at ? timeOrDash(t.last_used_at) : 'Never'}</td>
-                <td data-label="Status">{status(t, now)}</td>
-                <td>
-                  {t.revoked_at ? null : (
-                    <PostButton
-                      action={`/admin/tokens/${t.id}/revoke`}
-                      label={
-                        <>
-                          Revoke<span class="visually-hidden"> the token {t.name}</span>
-                        </>
-                      }
-                      warning
-                      confirm={`Revoke the token ${t.name}? Anything using it stops working.`}
-                    />
-                  )}
-                </td>
+      {list.items.length === 0 ? null : (
+        <div class="table-wrap">
+          <table class="stack" id="tokens-table">
+            <caption>{userId ? `API tokens acting for user ${userId}` : 'API tokens, oldest first'}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Prefix</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Acts for</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {list.items.map((t) => (
+                <tr data-token-id={String(t.id)}>
+                  <th scope="row">{t.name}</th>
+                  <td class="mono" data-label="Prefix">
+                    {t.prefix}
+                  </td>
+                  <td data-label="Scopes">{t.scopes.join(', ')}</td>
+                  <td data-label="Acts for">{t.user_id === null ? 'Service (every domain)' : <a href={`/admin/users/${t.user_id}`}>{emails.get(t.user_id) ?? `User ${t.user_id}`}</a>}</td>
+                  <td data-label="Created">
+                    {timeOrDash(t.created_at)} by {t.created_by}
+                  </td>
+                  <td data-label="Expires">{t.expires_at ? timeOrDash(t.expires_at) : 'Never'}</td>
+                  <td data-label="Last used">{t.last_used_at ? timeOrDash(t.last_used_at) : 'Never'}</td>
+                  <td data-label="Status">{status(t, now)}</td>
+                  <td>
+                    {t.revoked_at ? null : (
+                      <PostButton
+                        action={`/admin/tokens/${t.id}/revoke`}
+                        label={
+                          <>
+                            Revoke<span class="visually-hidden"> the token {t.name}</span>
+                          </>
+                        }
+                        warning
+                        confirm={`Revoke the token ${t.name}? Anything using it stops working.`}
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       {list.items.length === 0 ? <p>No tokens match.</p> : null}
       <NextPage c={c} next={list.next_cursor} label="tokens" />
 
