@@ -40,7 +40,7 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
-          include: ['test/ingest/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/api/**/*.test.ts', 'test/monitor/**/*.test.ts', 'test/senders/**/*.test.ts', 'test/stats/**/*.test.ts', 'test/probe-worker/**/*.test.ts', 'test/digests/**/*.test.ts', 'test/alerts/**/*.test.ts'],
+          include: ['test/ingest/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/api/**/*.test.ts', 'test/monitor/**/*.test.ts', 'test/senders/**/*.test.ts', 'test/stats/**/*.test.ts', 'test/probe-worker/**/*.test.ts', 'test/digests/**/*.test.ts', 'test/alerts/**/*.test.ts', 'test/retention/**/*.test.ts', 'test/mta-sts/**/*.test.ts'],
           globalSetup: ['test/fixtures/provide-fixtures.ts', 'test/fixtures/access-jwks.ts', 'test/fixtures/webhook-sink.ts', 'test/lab/dns/global-setup.ts'],
           testTimeout: 300_000,
         },
