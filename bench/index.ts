@@ -12,12 +12,15 @@
  *   BENCH_API_SAMPLES=300    requests per query in the API latency part
  *   BENCH_SKIP_PROBE=1       skip the mail-server TLS scan part (ours vs sslscan vs testssl.sh on the SMTP
  *                            lab); BENCH_PROBE_* in bench/probe.ts tune it
+ *   BENCH_SKIP_LOAD=1        skip the load part (report emails through email(), every one accounted for)
+ *   BENCH_LOAD_MESSAGES=10000 messages in the load part
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { apiBench, formatApiBench, type ApiBenchResult } from './api';
 import { endToEnd, type EndToEndResult } from './e2e';
 import { gzipReport } from './generate-report';
+import { formatLoad, loadTest, type LoadResult } from './load';
 import { MEMORY_NODE_FLAGS, measureMemory } from './memory';
 import type { MemoryResult } from './memory-child';
 import { floorParse, pipelineParse, type ParseRun } from './parse-pipeline';
@@ -119,6 +122,18 @@ async function main() {
     }
   }
 
+  let load: LoadResult | null = null;
+  let loadError: string | null = process.env.BENCH_SKIP_LOAD ? 'skipped (BENCH_SKIP_LOAD)' : null;
+  if (!loadError) {
+    const messages = positiveInt(process.env.BENCH_LOAD_MESSAGES, 10_000);
+    progress(`load: ${n(messages)} report emails through the Worker…`);
+    try {
+      load = await loadTest(messages, { progress: (m) => progress(`  load: ${m}`) });
+    } catch (error) {
+      loadError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
   const lines: string[] = [];
   const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   lines.push(`ingest (${n(report.records)} records, ${n(report.messages)} messages, ${mb(report.xmlBytes)} XML, ${mb(report.gz.byteLength)} gz; floor and parse best of ${ROUNDS})`);
@@ -167,6 +182,8 @@ async function main() {
   else lines.push(`api latency not measured: ${apiError}`);
   if (probe) lines.push(...formatProbeBench(probe));
   else lines.push(`mail-server TLS scan not measured: ${probeError}`);
+  if (load) lines.push(...formatLoad(load));
+  else lines.push(`load not measured: ${loadError}`);
   lines.push(`(${((performance.now() - began) / 1000).toFixed(0)} s, Node ${process.version}, ${(await import('node:os')).availableParallelism()} CPUs)`);
   console.log(`\n${lines.join('\n')}`);
 }
