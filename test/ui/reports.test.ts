@@ -135,6 +135,18 @@ describe('reports page', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  it('lists the reports received and opens one with its records', async () => {
+    const list = await api<{ items: { id: number; org_name: string; record_count: number }[] }>('GET', `/api/reports?domain=${DOMAIN}&since=${JUNE.from}&until=${JUNE.to}`);
+    const first = list.body.items[0]!;
+    const page = await openPage({ as: ui().users.member });
+    await page.goto(reportsUrl(JUNE));
+    expect(await page.locator('#received-table tbody tr').count()).toBe(list.body.items.length);
+    await page.locator('#received-table').getByRole('link', { name: first.org_name }).first().click();
+    await page.waitForURL((url) => url.pathname === `/reports/${first.id}`);
+    expect(await page.locator('#report-records-table tbody tr').count()).toBe(Math.min(100, first.record_count));
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
   it('lists the domains to choose from', async () => {
     const page = await openPage({ as: ui().users.member });
     await page.goto('/reports');

@@ -13,12 +13,14 @@ import { page } from '../layout';
 import { ChartFigure, unixSeconds } from './reports/chart';
 import { count, dayText, percentOf } from './reports/format';
 import { recordRoutes } from './reports/records';
+import { policyText, reportRoutes, type ReportSummary } from './reports/report';
 import { intervalFor, presets, readRangeQuery, thirtyDaysTo, type Preset, type RangeQuery } from './reports/range';
 import type { Listing, Reporter, ServiceRow, Source, Sources, Summary, Timeseries, TlsRow } from './reports/types';
 
 /** Rows per page of the sources table; the top failing list is a short one. */
 const SOURCES_PAGE = 25;
 const TOP_FAILING = 10;
+const RECEIVED_PAGE = 50;
 
 interface Scope {
   domain: string;
@@ -463,6 +465,53 @@ function ReportersTable(props: { items: Reporter[]; csv: string }) {
   );
 }
 
+function ReceivedTable(props: { reports: { items: ReportSummary[]; next_cursor: string | null } }) {
+  const { items } = props.reports;
+  if (items.length === 0) return <p>No aggregate reports for this domain itself begin in this range.</p>;
+  return (
+    <>
+      <div class="table-wrap">
+        <table class="stack" id="received-table">
+          <caption>{props.reports.next_cursor ? `The latest ${items.length} aggregate reports` : 'Aggregate reports, newest first'}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Reporter</th>
+              <th scope="col">Day</th>
+              <th scope="col">Policy seen</th>
+              <th scope="col" class="num">
+                Messages
+              </th>
+              <th scope="col" class="num">
+                Records
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((r) => (
+              <tr>
+                <th scope="row">
+                  <a href={`/reports/${r.id}`}>{r.org_name}</a>
+                </th>
+                <td data-label="Day">{dayText(r.day)}</td>
+                <td class="mono" data-label="Policy seen">
+                  {policyText(r.policy) || '–'}
+                </td>
+                <td class="num" data-label="Messages">
+                  {count(r.message_count)}
+                </td>
+                <td class="num" data-label="Records">
+                  {count(r.record_count)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {props.reports.next_cursor ? <p>Narrow the date range to see older reports.</p> : null}
+    </>
+  );
+}
+
 const POLICY_TYPES: Record<string, string> = { sts: 'MTA-STS', tlsa: 'DANE (TLSA)', 'no-policy-found': 'No policy' };
 
 function TlsTable(props: { items: TlsRow[]; summary: Summary; csv: string }) {
@@ -556,7 +605,7 @@ async function domainReports(c: UiContext) {
   // The range the API settled on, so every view below counts exactly the same days.
   const settled: Scope = { domain: summary.domain, range: { ...scope.range, from: summary.from, to: summary.to } };
   const interval = intervalFor(summary.from, summary.to);
-  const [timeseries, services, sources, failing, reporters, tls, latestReport] = await Promise.all([
+  const [timeseries, services, sources, failing, reporters, tls, latestReport, received] = await Promise.all([
     apiCall<Timeseries>(c, statsPath(settled, 'timeseries', { interval })),
     apiCall<Listing<ServiceRow>>(c, statsPath(settled, 'services')),
     apiCall<Sources>(c, statsPath(settled, 'sources', { limit: SOURCES_PAGE, cursor: sourcesCursor })),
@@ -565,6 +614,8 @@ async function domainReports(c: UiContext) {
     apiCall<Listing<TlsRow>>(c, statsPath(settled, 'tls')),
     // With nothing in the range, offer the range of the latest report instead of an empty page.
     summary.messages === 0 ? apiCall<{ items: { day: string }[] }>(c, `/api/reports${query({ domain: summary.domain, limit: 1 })}`) : null,
+    // The reports themselves (the domain's own: /api/reports has no sub-domain option), newest first.
+    apiCall<{ items: ReportSummary[]; next_cursor: string | null }>(c, `/api/reports${query({ domain: summary.domain, since: summary.from, until: summary.to, limit: RECEIVED_PAGE })}`),
   ]);
   const latestDay = latestReport?.ok ? latestReport.data.items[0]?.day : undefined;
   const latest = latestDay && latestDay < summary.from ? thirtyDaysTo(latestDay) : null;
@@ -647,6 +698,9 @@ async function domainReports(c: UiContext) {
       <h2 id="reporters">Reporters</h2>
       <ReportersTable items={dataOf(reporters).items} csv={csv('reporters')} />
 
+      <h2 id="received">Aggregate reports received</h2>
+      <ReceivedTable reports={dataOf(received)} />
+
       <h2 id="tls">SMTP TLS reports</h2>
       <TlsTable items={dataOf(tls).items} summary={summary} csv={csv('tls')} />
 
@@ -723,4 +777,4 @@ async function chooseDomain(c: UiContext) {
   );
 }
 
-export const reportsRoutes = new Hono<UiEnv>().get('/reports', chooseDomain).get('/domains/:domain/reports', domainReports).route('/', recordRoutes);
+export const reportsRoutes = new Hono<UiEnv>().get('/reports', chooseDomain).get('/domains/:domain/reports', domainReports).route('/', recordRoutes).route('/', reportRoutes);
