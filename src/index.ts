@@ -2,6 +2,7 @@ import { runDailyAlerts } from './alerts/hooks';
 import { app } from './api/app';
 import { handleReportEmail } from './ingest/email-handler';
 import type { IngestMessage } from './ingest/ingest-message';
+import { sendWeeklyDigests } from './digests/send';
 import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
 import { requeueStalled } from './ingest/sweep-stalled';
 import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
@@ -28,6 +29,7 @@ export default {
     if (controller.cron === DAILY_CRON) {
       await scheduleAllDomains(env);
       await snapshotMetrics(env, new Date(controller.scheduledTime));
+      await sendWeeklyDigests(env, new Date(controller.scheduledTime));
       await runDailyAlerts(env, new Date(controller.scheduledTime));
     } else {
       await requeueStalled(env);

@@ -7,6 +7,7 @@ import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
 import { aggregateReportRoutes } from './aggregate-report-routes';
 import { certificateRoutes } from './certificate-routes';
+import { digestRoutes } from './digest-routes';
 import { domainListRoutes } from './domain-list-routes';
 import { domainStatusRoutes } from './domain-status-routes';
 import { inboundRoutes } from './inbound-routes';
@@ -65,6 +66,7 @@ export const app = root
   .route('/api', reverseDnsRoutes)
   .route('/api', aggregateReportRoutes)
   .route('/api', rejectPathRoutes)
+  .route('/api', digestRoutes)
   .route('/api', metricsRoutes)
   .route('/api', probeRoutes)
   .route('/api', certificateRoutes)

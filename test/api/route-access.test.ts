@@ -99,6 +99,8 @@ const ROUTES: Record<string, Example> = {
   'GET /api/aggregatereport/:domain/tls': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/tls` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/records': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/records` }), adminStatus: 200 },
   'GET /api/aggregatereport/:domain/reject-path': { kind: 'domain', request: (ids) => ({ path: `/api/aggregatereport/${ids.ownDomain}/reject-path` }), adminStatus: 200 },
+  'GET /api/digests': { kind: 'domain-list', request: () => ({ path: '/api/digests' }), adminStatus: 200 },
+  'GET /api/digests/:group_id{[0-9]+}': { kind: 'domain', request: (ids) => ({ path: `/api/digests/${ids.ownGroup}?week=2024-W24` }), adminStatus: 200 },
   'GET /api/metrics': { kind: 'read', request: () => ({ path: '/api/metrics' }), adminStatus: 200 },
   'GET /api/reverse-dns/:ip': { kind: 'read', request: () => ({ path: '/api/reverse-dns/192.0.2.1' }), adminStatus: 200 },
   'POST /api/reverse-dns': { kind: 'read', request: () => ({ path: '/api/reverse-dns', body: { ips: ['192.0.2.1', '2001:db8::1'] } }), adminStatus: 200 },

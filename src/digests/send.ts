@@ -1,0 +1,85 @@
+/**
+ * Sends the weekly digests (docs/digests.md), called by the daily cron. Idempotent: a group's digest
+ * for a week is claimed in digest_deliveries (primary key group and week) before the email goes out,
+ * so a re-run of the cron, or two runs at once, send it once.
+ *
+ * Bounded: one invocation builds at most MAX_DIGESTS_PER_RUN digests, each a fixed DIGEST_QUERIES D1
+ * queries plus the claim, the outcome and one send_email call, so a run stays near 450 D1 queries and
+ * 25 emails, well inside the 1,000 subrequests of an invocation that also schedules the monitors and
+ * snapshots metrics. Monday's run starts a week; when more groups are due than one run may build, the
+ * following days' runs continue the week Monday began.
+ */
+import { sql } from 'drizzle-orm';
+import { database } from '../db/client';
+import { buildDigest } from './build';
+import { renderDigestEmail } from './render';
+import { previousWeek } from './week';
+
+export const MAX_DIGESTS_PER_RUN = 25;
+/** Sends that threw are retried on later runs up to this many attempts in all. */
+export const MAX_ATTEMPTS = 3;
+
+export interface DigestRun {
+  week: string;
+  sent: number;
+  failed: number;
+  /** Groups still due after this run (picked up by the next run). */
+  remaining: number;
+}
+
+/** Never throws: the daily cron runs other work after it. */
+export async function sendWeeklyDigests(env: Env, now: Date): Promise<DigestRun | null> {
+  try {
+    return await sendDueDigests(env, now);
+  } catch (error) {
+    console.error('weekly digests:', error);
+    return null;
+  }
+}
+
+export async function sendDueDigests(env: Env, now: Date): Promise<DigestRun> {
+  const week = previousWeek(now);
+  const run: DigestRun = { week: week.week, sent: 0, failed: 0, remaining: 0 };
+  // Without a sender address there is nothing to send; the digests are still in the API and the UI.
+  if (!env.NOTIFY_EMAIL || !env.NOTIFY_FROM) return run;
+  const db = database(env.DB);
+  const monday = new Date(now).getUTCDay() === 1;
+  if (!monday) {
+    const started = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM digest_deliveries WHERE week = ${week.week}`);
+    if (!started?.n) return run;
+  }
+  // Groups with an address and at least one domain, existing before the week ended, not yet sent.
+  const due = await db.all<{ id: number; email: string }>(sql`
+    SELECT g.id, g.notify_email AS email FROM groups g
+    LEFT JOIN digest_deliveries dd ON dd.group_id = g.id AND dd.week = ${week.week}
+    WHERE g.notify_email IS NOT NULL AND g.created_at < ${`${week.to}T24`}
+      AND EXISTS (SELECT 1 FROM group_domains gd WHERE gd.group_id = g.id)
+      AND (dd.group_id IS NULL OR (dd.status = 'failed' AND dd.attempts < ${MAX_ATTEMPTS}))
+    ORDER BY g.id LIMIT ${MAX_DIGESTS_PER_RUN + 1}`);
+  run.remaining = Math.max(0, due.length - MAX_DIGESTS_PER_RUN);
+  for (const group of due.slice(0, MAX_DIGESTS_PER_RUN)) {
+    // The claim: a new row, or a failed one taken again; a row another run holds is left alone.
+    const claim = await env.DB.prepare(
+      `INSERT INTO digest_deliveries (group_id, week, status, recipient) VALUES (?, ?, 'sending', ?)
+       ON CONFLICT (group_id, week) DO UPDATE SET status = 'sending', attempts = attempts + 1, recipient = excluded.recipient,
+         claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ','now'), error = NULL
+       WHERE digest_deliveries.status = 'failed' AND digest_deliveries.attempts < ?`,
+    )
+      .bind(group.id, week.week, group.email, MAX_ATTEMPTS)
+      .run();
+    if (claim.meta.changes !== 1) continue;
+    try {
+      const digest = await buildDigest(env.DB, group.id, week);
+      if (!digest) throw new Error('group deleted');
+      const email = renderDigestEmail(digest);
+      await env.NOTIFY_EMAIL.send({ from: env.NOTIFY_FROM, to: group.email, subject: email.subject, text: email.text, html: email.html });
+      await db.run(sql`UPDATE digest_deliveries SET status = 'sent', sent_at = ${`${new Date().toISOString().slice(0, 19)}Z`} WHERE group_id = ${group.id} AND week = ${week.week}`);
+      run.sent++;
+    } catch (error) {
+      console.error(`digest ${week.week} for group ${group.id}:`, error);
+      await db.run(sql`UPDATE digest_deliveries SET status = 'failed', error = ${String(error).slice(0, 500)} WHERE group_id = ${group.id} AND week = ${week.week}`);
+      run.failed++;
+    }
+  }
+  return run;
+}
