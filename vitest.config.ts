@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/reports/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts', 'test/tls/**/*.test.ts', 'test/probe/**/*.test.ts'],
+          include: ['test/reports/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/load/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/node/**/*.test.ts', 'test/dns/**/*.test.ts', 'test/tls/**/*.test.ts', 'test/probe/**/*.test.ts'],
           // The DNS lab (Knot, kresd, dnsdist on loopback) for the DNS tests: test/lab/dns/, docs/dns-lab.md.
           globalSetup: ['test/lab/dns/global-setup.ts', 'test/lab/smtp/global-setup.ts'],
           environment: 'node',
