@@ -5,6 +5,7 @@ import { authenticate, type AppEnv } from '../auth/authenticate';
 import { devSignInRoutes } from '../auth/dev-sign-in';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
+import { alertRoutes } from './alert-routes';
 import { aggregateReportRoutes } from './aggregate-report-routes';
 import { certificateRoutes } from './certificate-routes';
 import { digestRoutes } from './digest-routes';
@@ -70,6 +71,7 @@ export const app = root
   .route('/api', metricsRoutes)
   .route('/api', probeRoutes)
   .route('/api', certificateRoutes)
+  .route('/api', alertRoutes)
   .route('/api/admin', adminRoutes)
   // The web UI (src/ui, docs/ui.md): pages call the API in-process through this app's own fetch.
   .route('/', uiApp(async (request, env, ctx): Promise<Response> => app.fetch(request, env, ctx)))

@@ -11,6 +11,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, type ApiFetch, type UiEnv } from './api-call';
 import { adminRoutes } from './pages/admin/index';
+import { alertsRoutes } from './pages/alerts';
 import { assetByFile } from './assets/index';
 import { domainRoutes } from './pages/domain';
 import { domainsRoutes } from './pages/domains';
@@ -40,6 +41,7 @@ export function uiApp(api: ApiFetch) {
       .route('/', domainRoutes)
       .route('/', reportsRoutes)
       .route('/', metricsRoutes)
+      .route('/', alertsRoutes)
       .route('/', adminRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {

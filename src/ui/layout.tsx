@@ -14,7 +14,7 @@ import type { Me, UiContext } from './api-call';
 import { isAdmin } from './api-call';
 import { assetUrl } from './assets/index';
 
-export type Section = 'domains' | 'reports' | 'metrics' | 'admin';
+export type Section = 'domains' | 'reports' | 'metrics' | 'alerts' | 'admin';
 
 export interface PageOptions {
   /** The page's own title; the document title adds " – MailCheck Edge". */
@@ -40,6 +40,7 @@ function Navigation(props: { me: Me; active?: Section }) {
         {link('domains', '/', 'Domains')}
         {link('reports', '/reports', 'Reports')}
         {link('metrics', '/metrics', 'Metrics')}
+        {link('alerts', '/alerts', 'Alerts')}
         {isAdmin(props.me) ? link('admin', '/admin', 'Admin') : null}
       </ul>
     </nav>

@@ -85,6 +85,11 @@ const ROUTES: Record<string, Example> = {
   'GET /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 200 },
   'DELETE /api/admin/tokens/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/tokens/${ids.spareToken}` }), adminStatus: 204 },
   'PUT /api/admin/groups/:id{[0-9]+}/notifications': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/notifications`, body: { webhook: 'https://hooks.own.example/mailcheck', email: null } }), adminStatus: 200 },
+  'GET /api/admin/groups/:id{[0-9]+}/notifications': { kind: 'admin', request: (ids) => ({ path: `/api/admin/groups/${ids.ownGroup}/notifications` }), adminStatus: 200 },
+  'GET /api/alerts': { kind: 'domain-list', request: () => ({ path: '/api/alerts' }), adminStatus: 200 },
+  'GET /api/alerts/:id{[0-9]+}': { kind: 'domain', request: () => ({ path: `/api/alerts/${OWN_ALERT}` }), adminStatus: 200 },
+  // The member acknowledges first (200); the administrator's acknowledgement of it changes nothing (200).
+  'POST /api/alerts/:id{[0-9]+}/acknowledge': { kind: 'domain', request: () => ({ path: `/api/alerts/${OWN_ALERT}/acknowledge` }), adminStatus: 200 },
   'GET /api/domainstatus/:domain': { kind: 'domain', request: (ids) => ({ path: `/api/domainstatus/${ids.ownDomain}` }), adminStatus: 200 },
   // example.com is not in the DNS lab (its resolver refuses it): the member's check runs and cannot
   // complete (503); the administrator's, a moment later, is refused by the one-a-minute limit (429).
@@ -124,7 +129,14 @@ const ROUTES: Record<string, Example> = {
   'POST /domains/:domain/check': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}/check` }), adminStatus: 303, ownStatus: 303 },
   'POST /domains/add': { kind: 'admin', request: () => ({ path: '/domains/add', body: 'name=ui-route.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
   'POST /domains/bulk': { kind: 'admin', request: () => ({ path: '/domains/bulk', body: 'csv=ui-bulk-1.example%0Aui-bulk-2.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /alerts': { kind: 'self', request: () => ({ path: '/alerts' }), adminStatus: 200 },
+  'POST /alerts/:id{[0-9]+}/acknowledge': { kind: 'domain', request: () => ({ path: `/alerts/${OWN_UI_ALERT}/acknowledge` }), adminStatus: 303, ownStatus: 303 },
+  'POST /alerts/preferences/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/alerts/preferences/${ids.ownGroup}`, body: 'webhook_format=slack&webhook_kinds=new_source', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
 };
+
+/** Alerts of example.com (inserted in beforeAll, as an evaluation would): one for the API, one for the UI. */
+const OWN_ALERT = 9001;
+const OWN_UI_ALERT = 9002;
 
 /** A certificate an MX server of example.com presents (stored in beforeAll, as a probe result would). */
 const OWN_CERTIFICATE = 'c'.repeat(64);
@@ -202,6 +214,7 @@ beforeAll(async () => {
     env.DB.prepare("INSERT INTO mx_addresses (domain, host, ip, preference) VALUES ('example.com', 'mx.example.com', '192.0.2.25', 10)"),
     env.DB.prepare("INSERT INTO tls_server_certificates (ip, port, position, sha256) VALUES ('192.0.2.25', 25, 0, ?)").bind(OWN_CERTIFICATE),
     env.DB.prepare("INSERT INTO tls_certificates (sha256, der, subject, issuer, not_before, not_after) VALUES (?, 'MIIB', 'CN=mx.example.com', 'CN=CA', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z')").bind(OWN_CERTIFICATE),
+    env.DB.prepare("INSERT INTO alerts (id, domain, kind, subject, severity, title, detail) VALUES (?, 'example.com', 'record_changed', 'dmarc', 'warning', 'DMARC record changed', '{}'), (?, 'example.com', 'record_changed', 'spf', 'warning', 'SPF record changed', '{}')").bind(OWN_ALERT, OWN_UI_ALERT),
   ]);
 
   ids = {
