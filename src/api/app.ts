@@ -1,7 +1,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
-import { authenticate, type AppEnv } from '../auth/authenticate';
+import { authenticate } from '../auth/authenticate';
 import { devSignInRoutes } from '../auth/dev-sign-in';
 import { maxMessageBytes } from '../ingest/email-handler';
 import { adminRoutes } from './admin/index';
