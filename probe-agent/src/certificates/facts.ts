@@ -12,7 +12,7 @@ import {
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
   id_ce_subjectAltName,
-  RDNSequence,
+  type RDNSequence,
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';

@@ -17,7 +17,7 @@
  * No handshake is completed except the first one (and, for a TLS 1.3-only server that refused the
  * pipelined command, one more for its certificate chain).
  */
-import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { PROTOCOLS, type CertificateFacts, type ProbeTargetResult, type ProtocolName, type SmtpFacts } from '../../../src/tls/probe-result.ts';
 import { cipherSuite, cipherSuiteId, cipherSuiteName } from '../../../src/tls/cipher-suites.ts';

@@ -88,7 +88,7 @@ export async function nodeHandshake(
       // trailing self-signed root may come from the local store rather than the wire.
       let cert = secure.getPeerCertificate(true);
       const seen = new Set<string>();
-      while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+      while (cert?.raw && !seen.has(cert.fingerprint256)) {
         seen.add(cert.fingerprint256);
         result.chain.push(new Uint8Array(cert.raw));
         cert = cert.issuerCertificate;

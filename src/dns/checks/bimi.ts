@@ -107,7 +107,7 @@ export function parseBimiRecord(text: string): BimiRecord {
   if (authority !== undefined && authority !== '') out.authority = authority;
   for (const [tag, uri] of [['l', logo], ['a', authority]] as const) {
     if (uri && /^https:/i.test(uri) && !isUrl(uri)) out.errors.push(`${tag}= "${uri}" is not a valid URL`);
-    if (uri && uri.includes(',')) out.errors.push(`${tag}= must hold a single URL`);
+    if (uri?.includes(',')) out.errors.push(`${tag}= must hold a single URL`);
   }
   return out;
 }

@@ -80,7 +80,7 @@ export function isIpAddress(text: string): boolean {
   const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
   let count = groups.length;
   const last = groups[groups.length - 1];
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!IPV4.test(last)) return false;
     groups.pop();
     count++; // an IPv4 tail fills two groups

@@ -48,7 +48,7 @@ function labFetch(resolver: Resolver, port: number, ca: string | undefined): typ
     const url = new URL(input instanceof Request ? input.url : String(input));
     const answer = await resolver.query(url.hostname, 'A');
     const address = answer.records.find((r) => r.type === 'A');
-    if (!address || address.type !== 'A') throw new TypeError('fetch failed', { cause: new Error(`getaddrinfo ENOTFOUND ${url.hostname} (${answer.status})`) });
+    if (address?.type !== 'A') throw new TypeError('fetch failed', { cause: new Error(`getaddrinfo ENOTFOUND ${url.hostname} (${answer.status})`) });
     return new Promise<Response>((resolve, reject) => {
       const req = request(
         { host: address.address, port, servername: url.hostname, path: url.pathname, method: 'GET', ca, headers: { host: url.hostname }, signal: init?.signal ?? undefined },
