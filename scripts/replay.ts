@@ -48,7 +48,8 @@ async function main(): Promise<number> {
       headers: { Authorization: `Bearer ${values.token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     });
-    const result = (await response.json()) as { replayed?: number[]; missing?: number[]; detail?: string };
+    const result = (await response.json()) as { replayed?: number[]; missing?: number[]; detail?: string; purged?: { id: number; purged_at: string }[] };
+    for (const gone of result.purged ?? []) console.error(`inbound ${gone.id}: its raw message was purged by retention on ${gone.purged_at}; it cannot be replayed`);
     if (!response.ok) {
       console.error(`replay failed: ${response.status} ${result.detail ?? ''}`);
       return 1;

@@ -8,6 +8,7 @@ import { requeueStalled } from './ingest/sweep-stalled';
 import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
 import { consumeSenderBatch, type SenderLookupMessage } from './senders/sender-queue';
 import { snapshotMetrics } from './stats/metrics';
+import { purgeExpiredData } from './retention/purge';
 
 export { DomainMonitor } from './monitor/domain-monitor';
 export { ProbeDispatcher } from './monitor/probe-dispatcher';
@@ -31,6 +32,7 @@ export default {
       await snapshotMetrics(env, new Date(controller.scheduledTime));
       await sendWeeklyDigests(env, new Date(controller.scheduledTime));
       await runDailyAlerts(env, new Date(controller.scheduledTime));
+      await purgeExpiredData(env, new Date(controller.scheduledTime));
     } else {
       await requeueStalled(env);
     }

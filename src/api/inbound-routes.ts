@@ -100,7 +100,13 @@ const replay = createRoute({
   request: { body: jsonRequest(replayBody) },
   responses: {
     202: json(
-      z.object({ replayed: z.array(z.int()), missing: z.array(z.int()).meta({ description: 'Requested ids that are not inbound messages.' }) }),
+      z.object({
+        replayed: z.array(z.int()),
+        missing: z.array(z.int()).meta({ description: 'Requested ids that are not inbound messages.' }),
+        purged: z
+          .array(z.object({ id: z.int(), purged_at: z.string() }))
+          .meta({ description: 'Inbound messages whose raw copy retention removed from R2 (docs/retention.md): not replayed.' }),
+      }),
       'Queued again.',
     ),
     ...problems(400, 401, 403),

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { enqueueMonitoring } from '../../monitor/monitor-queue';
+import { queueDataDeletion } from '../../retention/purge';
 import { z } from 'zod';
 import { database, type Database } from '../../db/client';
 import { runBatch } from '../../db/d1-batch';
@@ -128,7 +129,7 @@ const getDomain = createRoute({
 const deleteDomain = createRoute({
   method: 'delete',
   path: '/domains/{id{[0-9]+}}',
-  summary: 'Delete a domain (and stop monitoring it)',
+  summary: 'Delete a domain (stop monitoring it; its data is purged in batches, docs/retention.md)',
   ...admin,
   request: { params },
   responses: { 204: noContent('Deleted.'), ...problems(401, 403, 404) },
@@ -293,7 +294,16 @@ export const domainRoutes = new ApiRouter()
     const subject = { actor: c.get('principal').actor, action: 'domain.delete', entity: 'domain' as const, entityId: id };
     const results = await runBatch(
       c.env.DB,
-      auditedDelete(subject, [db.delete(groupDomains).where(eq(groupDomains.domainId, id)), db.delete(domains).where(eq(domains.id, id))], domainSnapshot(sql`d.id = ${id}`)),
+      auditedDelete(
+        subject,
+        [
+          db.delete(groupDomains).where(eq(groupDomains.domainId, id)),
+          db.delete(domains).where(eq(domains.id, id)),
+          // Its reports, roll-ups and check history go too, in batches (src/retention/purge.ts).
+          ...(doomed ? [queueDataDeletion(doomed.name, subject.actor)] : []),
+        ],
+        domainSnapshot(sql`d.id = ${id}`),
+      ),
     );
     if (results[2]?.meta.changes === 0) return notFound(c, `domain ${id}`);
     if (doomed) await enqueueMonitoring(c.env, [doomed.name], 'stop');
