@@ -13,10 +13,12 @@ import { ApiError, type ApiFetch, type UiEnv } from './api-call';
 import { adminRoutes } from './pages/admin/index';
 import { alertsRoutes } from './pages/alerts';
 import { assetByFile } from './assets/index';
+import { digestRoutes } from './pages/digest';
 import { domainRoutes } from './pages/domain';
 import { domainsRoutes } from './pages/domains';
 import { errorPage } from './pages/errors';
 import { metricsRoutes } from './pages/metrics';
+import { rejectPathRoutes } from './pages/reject-path';
 import { reportsRoutes } from './pages/reports';
 import { signInPage, signInRoutes } from './pages/sign-in';
 
@@ -42,6 +44,8 @@ export function uiApp(api: ApiFetch) {
       .route('/', reportsRoutes)
       .route('/', metricsRoutes)
       .route('/', alertsRoutes)
+      .route('/', digestRoutes)
+      .route('/', rejectPathRoutes)
       .route('/', adminRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {

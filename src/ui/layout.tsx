@@ -14,7 +14,7 @@ import type { Me, UiContext } from './api-call';
 import { isAdmin } from './api-call';
 import { assetUrl } from './assets/index';
 
-export type Section = 'domains' | 'reports' | 'metrics' | 'alerts' | 'admin';
+export type Section = 'domains' | 'reports' | 'metrics' | 'alerts' | 'digests' | 'admin';
 
 export interface PageOptions {
   /** The page's own title; the document title adds " – MailCheck Edge". */
@@ -41,6 +41,7 @@ function Navigation(props: { me: Me; active?: Section }) {
         {link('reports', '/reports', 'Reports')}
         {link('metrics', '/metrics', 'Metrics')}
         {link('alerts', '/alerts', 'Alerts')}
+        {link('digests', '/digests', 'Digests')}
         {isAdmin(props.me) ? link('admin', '/admin', 'Admin') : null}
       </ul>
     </nav>
