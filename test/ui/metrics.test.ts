@@ -42,30 +42,6 @@ describe('metrics page', () => {
     await screenshot(page, 'metrics-phone');
   });
 
-  it('charts the months that have snapshots, with their table', async () => {
-    // The daily cron writes the whole-service snapshot of the month it runs in: run it (wrangler's
-    // scheduled-handler endpoint, time in ms) on the last day of the two previous months.
-    const now = new Date();
-    const months = [2, 1].map((back) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back + 1, 0, 3, 17)));
-    for (const at of months) {
-      const response = await fetch(`${ui().baseUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('17 3 * * *')}&time=${at.getTime()}`);
-      expect(response.status).toBe(200);
-    }
-    const from = months[0]!.toISOString().slice(0, 7);
-    const page = await openPage({ as: ui().users.admin });
-    await page.goto(`/metrics?from=${from}`);
-    expect(await page.locator('#months-table tbody tr').count()).toBe(3);
-    await expect.poll(() => page.locator('#adoption-chart canvas').count()).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('#volume-chart canvas').count()).toBeGreaterThan(0);
-    expect(await seriousViolations(page)).toEqual([]);
-    await screenshot(page, 'metrics-months');
-
-    const noScript = await openPage({ as: ui().users.admin, javaScript: false });
-    await noScript.goto(`/metrics?from=${from}`);
-    expect(await noScript.locator('canvas').count()).toBe(0);
-    expect(await noScript.getByRole('table', { name: 'Figures by month' }).isVisible()).toBe(true);
-  });
-
   it('explains a month range the API refuses', async () => {
     const page = await openPage({ as: ui().users.admin, javaScript: false });
     const response = await page.goto('/metrics?from=2026-13&to=2020-01');

@@ -21,6 +21,8 @@
     purple: { stroke: '#4c2c92', dash: [4, 4] },
   };
   var HEIGHT = 280;
+  var MONTH = 30 * 86400;
+  var COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
 
   function numberText(value, percent) {
     if (value === null || value === undefined) return '–';
@@ -65,10 +67,34 @@
         });
       },
       size: 64,
+      // Messages come whole: no ticks between integers (1, 1, 0, 0 after rounding).
+      incrs: percent ? undefined : COUNT_INCRS,
     };
+    var xAxis = spec.monthly
+      ? {
+          // One tick per month (or per few months), named, rather than uPlot's day ticks.
+          incrs: [MONTH, 2 * MONTH, 3 * MONTH, 6 * MONTH, 12 * MONTH],
+          values: function (u, ticks) {
+            return ticks.map(function (t) {
+              return new Date(t * 1000).toLocaleDateString('en-GB', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+            });
+          },
+          space: 60,
+        }
+      : {
+          // British order (13 Jun), not uPlot's default month/day.
+          values: function (u, ticks) {
+            return ticks.map(function (t) {
+              return new Date(t * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+            });
+          },
+          space: 50,
+        };
     var opts = {
       width: widthOf(el),
       height: HEIGHT,
+      // Room on the right for the last tick's label.
+      padding: [12, 32, 0, 0],
       // Report days are UTC days: draw them as such, not in the browser's zone.
       tzDate: function (ts) {
         return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
@@ -78,7 +104,7 @@
         y: percent ? { range: [0, 100] } : { range: function (u, min, max) { return [0, Math.max(1, max)]; } },
       },
       series: series,
-      axes: [{}, yAxis],
+      axes: [xAxis, yAxis],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     };
