@@ -188,3 +188,35 @@ describe('the digest in the API', () => {
     expect((await api(`/api/digests/${ids.own}?week=2024-W99`, { token: ADMIN })).status).toBe(400);
   });
 });
+
+describe('the pages', () => {
+  async function html(path: string, token: string) {
+    const response = await api(path, { token });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('shows the digest with the same figures, and the path to reject of a domain', async () => {
+    const { messages } = totals(week24);
+    const digest = await html(`/digests/${ids.own}?week=2024-W24`, ids.memberToken);
+    expect(digest.status).toBe(200);
+    expect(digest.text).toContain('Digest &lt;Own&gt; &amp; Co');
+    expect(digest.text).toContain(`<dd data-figure="messages">${messages.toLocaleString('en-GB')}</dd>`);
+    expect(digest.text).toContain('SPF needs more than 10 DNS lookups');
+    expect(digest.text).toContain('href="/domains/example.com/reject-path?to=2024-06-16"');
+    const path = await html('/domains/example.com/reject-path?to=2024-06-16', ids.memberToken);
+    expect(path.status).toBe(200);
+    expect(path.text).toContain('<pre data-record="true">v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com; pct=25</pre>');
+    expect(path.text).toContain('Spoofing or unknown');
+    const list = await html('/digests', ids.memberToken);
+    expect(list.text).toContain(`href="/digests/${ids.own}"`);
+    expect(list.text).not.toContain('Other digest group');
+  });
+
+  it('refuses other groups and re-shows a bad week with the reason', async () => {
+    expect((await html(`/digests/${ids.own}?week=2024-W24`, ids.otherToken)).status).toBe(404);
+    expect((await html('/domains/example.com/reject-path', ids.otherToken)).status).toBe(404);
+    const bad = await html(`/digests/${ids.own}?week=2024-W99`, ids.memberToken);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('must be an ISO week');
+  });
+});
