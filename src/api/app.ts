@@ -25,6 +25,9 @@ import { reportRoutes } from './report-routes';
 import { reverseDnsRoutes } from './reverse-dns-routes';
 import { uploadRoutes } from './upload-routes';
 import { uiApp } from '../ui/app';
+import { hostedMtaSts } from '../mta-sts/hosting';
+import { mtaStsRoutes } from './mta-sts-routes';
+import { retentionRoutes } from './retention-routes';
 
 /** JSON bodies of the API (admin changes, replay) are small; uploads have their own, larger limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -41,6 +44,8 @@ export const app = root
       referrerPolicy: 'strict-origin-when-cross-origin',
     }),
   )
+  // https://mta-sts.<domain>/.well-known/mta-sts.txt by Host header, for every sender: before the allow-list, UI and API.
+  .use(hostedMtaSts())
   .use(ipAllowlist())
   .use('/api/*', async (c, next) => {
     const origin = c.env.CORS_ORIGIN?.trim();
@@ -73,6 +78,8 @@ export const app = root
   .route('/api', certificateRoutes)
   .route('/api', alertRoutes)
   .route('/api/admin', adminRoutes)
+  .route('/api', mtaStsRoutes)
+  .route('/api/admin', retentionRoutes)
   // The web UI (src/ui, docs/ui.md): pages call the API in-process through this app's own fetch.
   .route('/', uiApp(async (request, env, ctx): Promise<Response> => app.fetch(request, env, ctx)))
   .notFound((c) => problem(c, 404, 'Not Found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`))

@@ -18,6 +18,8 @@ import { domainRoutes } from './pages/domain';
 import { domainsRoutes } from './pages/domains';
 import { errorPage } from './pages/errors';
 import { metricsRoutes } from './pages/metrics';
+import { mtaStsRoutes } from './pages/mta-sts';
+import { retentionRoutes } from './pages/admin/retention';
 import { rejectPathRoutes } from './pages/reject-path';
 import { reportsRoutes } from './pages/reports';
 import { signInPage, signInRoutes } from './pages/sign-in';
@@ -47,6 +49,8 @@ export function uiApp(api: ApiFetch) {
       .route('/', digestRoutes)
       .route('/', rejectPathRoutes)
       .route('/', adminRoutes)
+      .route('/', mtaStsRoutes)
+      .route('/', retentionRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {
         if (NOT_UI.test(c.req.path)) return next();

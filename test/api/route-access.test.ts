@@ -135,6 +135,20 @@ const ROUTES: Record<string, Example> = {
   'GET /alerts': { kind: 'self', request: () => ({ path: '/alerts' }), adminStatus: 200 },
   'POST /alerts/:id{[0-9]+}/acknowledge': { kind: 'domain', request: () => ({ path: `/alerts/${OWN_UI_ALERT}/acknowledge` }), adminStatus: 303, ownStatus: 303 },
   'POST /alerts/preferences/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/alerts/preferences/${ids.ownGroup}`, body: 'webhook_format=slack&webhook_kinds=new_source', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  // Hosted MTA-STS (docs/mta-sts-hosting.md): owners' groups read the settings, administrators change them.
+  'GET /api/mta-sts/:domain': { kind: 'domain', request: (ids) => ({ path: `/api/mta-sts/${ids.ownDomain}` }), adminStatus: 200 },
+  'PUT /api/mta-sts/:domain': { kind: 'admin', request: (ids) => ({ path: `/api/mta-sts/${ids.ownDomain}`, body: { enabled: false, mode: 'testing' } }), adminStatus: 200 },
+  'GET /domains/:domain/mta-sts': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}/mta-sts` }), adminStatus: 200 },
+  'POST /domains/:domain/mta-sts': { kind: 'admin', request: (ids) => ({ path: `/domains/${ids.ownDomain}/mta-sts`, body: 'mode=testing', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  // Retention (docs/retention.md): administrators only.
+  'GET /api/admin/retention': { kind: 'admin', request: () => ({ path: '/api/admin/retention' }), adminStatus: 200 },
+  'PUT /api/admin/retention/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/api/admin/retention/groups/${ids.ownGroup}`, body: { raw_days: null, record_days: 3650 } }), adminStatus: 200 },
+  'POST /api/admin/retention/run': { kind: 'admin', request: () => ({ path: '/api/admin/retention/run' }), adminStatus: 200 },
+  // No group 999999: the access rule is what is checked here (test/retention/ erases real groups).
+  'POST /api/admin/groups/:id{[0-9]+}/erase': { kind: 'admin', request: () => ({ path: '/api/admin/groups/999999/erase' }), adminStatus: 404 },
+  'GET /admin/retention': { kind: 'admin', request: () => ({ path: '/admin/retention' }), adminStatus: 200 },
+  'POST /admin/retention/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/admin/retention/groups/${ids.ownGroup}`, body: 'raw_days=&record_days=3650', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'POST /admin/retention/run': { kind: 'admin', request: () => ({ path: '/admin/retention/run' }), adminStatus: 303 },
 };
 
 /** Alerts of example.com (inserted in beforeAll, as an evaluation would): one for the API, one for the UI. */

@@ -354,6 +354,7 @@ export const domainRoutes = new Hono<UiEnv>()
             </button>
           </form>
           <a href={`/domains/${path}/reports`}>DMARC and TLS reports for {name}</a>
+          <a href={`/domains/${path}/mta-sts`}>MTA-STS hosting for {name}</a>
         </div>
         {status.pending ? null : (
           <>

@@ -38,6 +38,9 @@ const overview = new Hono<UiEnv>().get('/', async (c) => {
         <li>
           <a href="/admin/audit">Audit log</a>: every change, by whom
         </li>
+        <li>
+          <a href="/admin/retention">Retention</a>: how long reports are kept, per group, and the purge
+        </li>
       </ul>
       <h2>Recent changes</h2>
       {recent.items.length === 0 ? <p>No changes yet.</p> : <AuditTable items={recent.items} caption="The ten latest changes" />}
