@@ -12,7 +12,7 @@ describe('the deployable Worker bundle', () => {
     console.log(`Worker bundle --env ${env}: ${formatBytes(size.uncompressedBytes)}, gzip ${formatBytes(size.gzipBytes)} in ${size.files.length} file(s)`);
     expect(size.files.length).toBeGreaterThan(0);
     expect(overLimits(size)).toEqual([]);
-  });
+  }, 180_000);
 
   it('fails a bundle over either limit', () => {
     expect(overLimits({ uncompressedBytes: LIMITS.uncompressedBytes, gzipBytes: LIMITS.gzipBytes })).toEqual([]);

@@ -53,7 +53,7 @@ describe('npm run provision -- --dry-run', () => {
     expect(out).not.toMatch(/Generated secrets|TOKEN=/);
     expect(existsSync(marker), existsSync(marker) ? readFileSync(marker, 'utf8') : '').toBe(false);
     expect(readFileSync('wrangler.toml', 'utf8')).toBe(before);
-  });
+  }, 120_000);
 
   it('names a given secret by its variable, never by its value', () => {
     const value = 'given-secret-value-0123456789abcdefghij';
@@ -66,7 +66,7 @@ describe('npm run provision -- --dry-run', () => {
     expect(result.status, out).toBe(0);
     expect(out).toContain('secret put INGEST_TOKEN --env staging   (value on stdin: $INGEST_TOKEN)');
     expect(out).not.toContain(value);
-  });
+  }, 120_000);
 
   it('refuses a missing or unknown environment and a short given secret', () => {
     expect(provision('--dry-run').status).toBe(2);
