@@ -58,8 +58,10 @@ function listExisting(env: string): Existing {
   let secrets: string[] = [];
   try {
     secrets = parseSecretList(capture(['secret', 'list', '--env', env, '--format', 'json']));
-  } catch {
-    // The Worker does not exist yet (first run): it has no secrets. `secret put` creates it.
+  } catch (error) {
+    // Only "the Worker does not exist yet" (first run) means no secrets (`secret put` creates it); any
+    // other failure stops here, or a listing that failed would make this run replace existing tokens.
+    if (!/Worker "[^"]+".* not found/.test(String(error))) throw error;
   }
   return { databases, buckets, queues, secrets };
 }
