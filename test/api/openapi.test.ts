@@ -114,7 +114,7 @@ function declaredSchema(method: string, path: string, status: number): z.ZodType
 }
 
 describe('responses match their declared schemas', () => {
-  const ids = { report: 0, inbound: 0 };
+  const ids = { report: 0, inbound: 0, group: 0 };
 
   beforeAll(async () => {
     const report = await deliverEmail(reportEmail([{ filename: 'r.xml', contentType: 'text/xml', bytes: sample('extract_report/nice-input.xml') }]));
@@ -123,7 +123,7 @@ describe('responses match their declared schemas', () => {
     await settle(tls.inboundId);
     ids.inbound = report.inboundId;
     ids.report = (await env.DB.prepare('SELECT id FROM aggregate_reports WHERE inbound_id = ?').bind(report.inboundId).first<{ id: number }>())!.id;
-    await call('POST', '/api/admin/groups', { body: { name: 'OpenAPI group' } });
+    ids.group = ((await call('POST', '/api/admin/groups', { body: { name: 'OpenAPI group' } })).json as { id: number }).id;
     await call('POST', '/api/admin/domains', { body: { name: 'example.com' } });
     // A domain of the DNS lab, so a check completes (test/lab/dns/zones/checks.lab.mailcheck.test.zone).
     await call('POST', '/api/admin/domains', { body: { name: LAB_DOMAIN } });
@@ -143,6 +143,9 @@ describe('responses match their declared schemas', () => {
     ...['summary', 'timeseries', 'sources', 'reporters', 'services', 'tls', 'records'].map(
       (view): [string, string, () => string, number] => ['get', `/api/aggregatereport/{domain}/${view}`, () => `/api/aggregatereport/example.com/${view}?from=2024-06-01&to=2024-06-30`, 200],
     ),
+    ['get', '/api/aggregatereport/{domain}/reject-path', () => '/api/aggregatereport/example.com/reject-path?to=2024-06-30', 200],
+    ['get', '/api/digests', () => '/api/digests?week=2024-W24', 200],
+    ['get', '/api/digests/{group_id}', () => `/api/digests/${ids.group}?week=2024-W24`, 200],
     ['get', '/api/reverse-dns/map/{base_domain}', () => '/api/reverse-dns/map/mcsv.net', 200],
     ['put', '/api/reverse-dns/map/{base_domain}', () => '/api/reverse-dns/map/openapi-test.example', 201, { name: 'Test', type: 'SaaS' }],
     ['post', '/api/reverse-dns', () => '/api/reverse-dns', 200, { ips: ['192.0.2.1'] }],
