@@ -19,7 +19,7 @@ const MAX_NEW_SOURCES = 50;
 const MAX_FINDINGS = 50;
 const MAX_CHANGES = 100;
 /** D1 queries one digest makes: group, domains, new sources (2), findings (2), changes, and the path to reject (7). */
-export const DIGEST_QUERIES = 15;
+export const DIGEST_QUERIES = 14;
 
 interface Volume {
   messages: number;

@@ -4,7 +4,7 @@
  * so a re-run of the cron, or two runs at once, send it once.
  *
  * Bounded: one invocation builds at most MAX_DIGESTS_PER_RUN digests, each a fixed DIGEST_QUERIES D1
- * queries plus the claim, the outcome and one send_email call, so a run stays near 450 D1 queries and
+ * queries plus the claim, the outcome and one send_email call, so a run stays near 400 D1 queries and
  * 25 emails, well inside the 1,000 subrequests of an invocation that also schedules the monitors and
  * snapshots metrics. Monday's run starts a week; when more groups are due than one run may build, the
  * following days' runs continue the week Monday began.
