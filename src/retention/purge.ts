@@ -36,6 +36,7 @@ export interface PurgeCounts {
   tls_report_policies: number;
   rollup_rows: number;
   inbound_messages: number;
+  /** Check history and state, MX mapping, MTA-STS hosting and alerts of a deleted domain. */
   check_rows: number;
   domains_finished: number;
 }
@@ -321,6 +322,9 @@ async function purgeDeletedDomain(ctx: Context, deletion: { id: number; domain: 
     for (const table of ['domain_check_changes', 'domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting']) {
       ctx.counts.check_rows += await deleteAll(ctx, table, sql`domain = ${domain}`);
     }
+    // Its alerts (docs/alerts.md), deliveries first.
+    ctx.counts.check_rows += await deleteAll(ctx, 'alert_deliveries', sql`alert_id IN (SELECT id FROM alerts WHERE domain = ${domain})`);
+    ctx.counts.check_rows += await deleteAll(ctx, 'alerts', sql`domain = ${domain}`);
   }
   const delta = Object.fromEntries(Object.entries(ctx.counts).map(([k, v]) => [k, v - before[k as keyof PurgeCounts]]).filter(([, v]) => v !== 0));
   await run(

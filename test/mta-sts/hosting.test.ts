@@ -136,6 +136,35 @@ describe('the settings routes', () => {
     expect(bare.json.records[0]).toMatchObject({ value: null, note: expect.stringContaining('MTA_STS_CNAME_TARGET') });
   });
 
+  it('the page shows the settings, policy and records, and its form changes the mode (administrators)', async () => {
+    const admin = 'test-admin-token-0123456789abcdef';
+    const pageAs = async (token: string, method = 'GET', body?: string) =>
+      worker.fetch(
+        new Request('https://mailcheck.test/domains/hosted.example/mta-sts', {
+          method,
+          headers: { Authorization: `Bearer ${token}`, 'CF-Connecting-IP': '192.0.2.201', ...(body ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
+          body,
+        }),
+        env,
+        createExecutionContext(),
+      );
+    const page = await pageAs(admin);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('_mta-sts.hosted.example');
+    expect(html).toContain('_smtp._tls.hosted.example');
+    expect(html).toContain('mx: mx3.hosted.example');
+    expect(html).toContain('name="mode"');
+    const member = await (await pageAs(tokens.member)).text();
+    expect(member).toContain('Only administrators can change these settings.');
+    expect(member).not.toContain('name="mode"');
+    const posted = await pageAs(admin, 'POST', 'enabled=true&mode=testing');
+    expect(posted.status).toBe(303);
+    expect(parseMtaStsPolicy((await fetchPolicy('mta-sts.hosted.example')).text).mode).toBe('testing');
+    expect((await pageAs(tokens.member, 'POST', 'enabled=true&mode=enforce')).status).toBe(403);
+    expect((await pageAs(tokens.other)).status).toBe(404);
+  });
+
   it('deleting the domain stops its policy', async () => {
     const list = await adminApi<{ items: { id: number; name: string }[] }>('GET', '/api/admin/domains?search=hosted.example');
     const domain = list.json.items.find((d) => d.name === 'hosted.example')!;
