@@ -199,12 +199,14 @@ export async function evaluateTlsRpt(d1: D1Database, domain: string, now: Date):
 
 const rank = (grade: string | null | undefined) => (grade ? (GRADE_ORDER as readonly string[]).indexOf(grade) : -1);
 
-/** The server's latest result against its previous distinct one, for every domain whose MX uses it. */
+/** The server's latest result against its previous graded one, for every domain whose MX uses it. */
 export async function evaluateGrade(d1: D1Database, ip: string, port: number, now: Date): Promise<{ domains: string[]; opened: string[] }> {
-  const { results: rows } = await d1.prepare(`SELECT grade, host FROM tls_probe_results WHERE ip = ?1 AND port = ?2 ORDER BY id DESC LIMIT 2`).bind(ip, port).all<{ grade: string; host: string }>();
+  // History rows are distinct results; an inconclusive scan between two graded ones is skipped over.
+  const { results: rows } = await d1.prepare(`SELECT grade, host FROM tls_probe_results WHERE ip = ?1 AND port = ?2 ORDER BY id DESC LIMIT 10`).bind(ip, port).all<{ grade: string; host: string }>();
   const { results: mapped } = await d1.prepare(`SELECT DISTINCT domain FROM mx_addresses WHERE ip = ?1 ORDER BY domain LIMIT 100`).bind(ip).all<{ domain: string }>();
   const domains = mapped.map((m) => m.domain);
-  const [latest, previous] = rows;
+  const [latest, ...older] = rows;
+  const previous = older.find((r) => rank(r.grade) >= 0);
   const opened: string[] = [];
   // Inconclusive is a scan that could not finish, not a grade: it neither raises nor clears.
   if (!latest || rank(latest.grade) < 0) return { domains, opened };

@@ -49,6 +49,27 @@ export function emailSubject(alert: AlertMessage, event: AlertEvent): string {
   return `MailCheck alert: ${headline(alert, event)}`;
 }
 
+/**
+ * A plain message (the change notifications of docs/monitoring.md) in a chat format, so a group whose
+ * webhook is Slack or Teams can take them too. `null` for json: those keep their own shape.
+ */
+export function chatPayload(format: WebhookFormat, title: string, text: string): unknown {
+  if (format === 'slack') return { text: title, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] };
+  if (format === 'teams') {
+    return {
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: { $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', weight: 'Bolder', wrap: true, text: title }, { type: 'TextBlock', wrap: true, text }] },
+        },
+      ],
+    };
+  }
+  return null;
+}
+
 export function webhookPayload(format: WebhookFormat, alert: AlertMessage, event: AlertEvent, group: string): unknown {
   const text = alertText(alert, event);
   if (format === 'slack') {

@@ -79,10 +79,11 @@ export async function openAlert(d1: D1Database, draft: AlertDraft, now: Date): P
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)`,
       )
       .bind(draft.domain, draft.kind, draft.subject, draft.severity, draft.title, detail, at),
+    // changes() is the INSERT's, just before in the same transaction: 0 when an unresolved alert had the key.
     d1
       .prepare(
         `UPDATE alerts SET severity = ?4, title = ?5, detail = ?6, last_seen_at = ?7
-         WHERE domain = ?1 AND kind = ?2 AND subject = ?3 AND state <> 'resolved' AND opened_at <> ?7`,
+         WHERE domain = ?1 AND kind = ?2 AND subject = ?3 AND state <> 'resolved' AND changes() = 0`,
       )
       .bind(draft.domain, draft.kind, draft.subject, draft.severity, draft.title, detail, at),
     queueOpened(d1, draft.domain, draft.kind, draft.subject),

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { database } from '../db/client';
+import type { WebhookFormat } from '../alerts/kinds';
+import { chatPayload } from '../alerts/payloads';
 import type { CheckChange } from '../dns/diff-checks';
 
 export interface NotifyOutcome {
@@ -12,12 +14,15 @@ interface Recipient {
   group: string;
   webhook: string | null;
   email: string | null;
+  /** The group's alert webhook format (docs/alerts.md): a Slack or Teams webhook gets the same notice in its shape. */
+  format: WebhookFormat | null;
 }
 
 /** Groups that own the domain (or a parent of it) and asked to be told. */
 async function recipients(d1: D1Database, domain: string): Promise<Recipient[]> {
-  return database(d1).all<Recipient>(sql`SELECT DISTINCT g.name AS "group", g.notify_webhook AS webhook, g.notify_email AS email
+  return database(d1).all<Recipient>(sql`SELECT DISTINCT g.name AS "group", g.notify_webhook AS webhook, g.notify_email AS email, s.webhook_format AS format
     FROM groups g JOIN group_domains gd ON gd.group_id = g.id JOIN domains d ON d.id = gd.domain_id
+    LEFT JOIN group_alert_settings s ON s.group_id = g.id
     WHERE (d.name = ${domain} OR substr(${domain}, -length(d.name) - 1) = '.' || d.name)
       AND (g.notify_webhook IS NOT NULL OR g.notify_email IS NOT NULL)`);
 }
@@ -47,7 +52,7 @@ export async function notifyChanges(env: Env, domain: string, changes: CheckChan
         const response = await fetch(r.webhook, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'User-Agent': 'MailCheck-Edge' },
-          body: JSON.stringify({ domain, group: r.group, changes, text }),
+          body: JSON.stringify(chatPayload(r.format ?? 'json', `MailCheck: ${domain} changed`, text) ?? { domain, group: r.group, changes, text }),
           signal: AbortSignal.timeout(10_000),
           // A redirect could send the notice somewhere the administrator never configured.
           redirect: 'manual',
