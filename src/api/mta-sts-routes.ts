@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { database } from '../db/client';
 import { runBatch } from '../db/d1-batch';
 import { domainKey } from '../lib/domain-name';
+import { latestCheck } from '../monitor/store-check';
 import { generatedPolicy, hostingState } from '../mta-sts/hosting';
 import { recordsToPublish, tlsReportAddress } from '../mta-sts/policy';
 import { auditValues } from './admin/audit-log';
@@ -35,6 +36,11 @@ const settingsSchema = z
       .object({ text: z.string(), id: z.string(), mode: z.enum(['testing', 'enforce']), max_age: z.int(), mx: z.array(z.string()), checked_at: z.string() })
       .nullable()
       .meta({ description: "The policy (served only while enabled), from the latest check's MX hosts; null before a check or without MX hosts." }),
+    published_id: z
+      .string()
+      .nullable()
+      .meta({ description: "The id in the domain's _mta-sts TXT record as its latest check found it; null when none." }),
+    published_id_current: z.boolean().meta({ description: 'The published id is the current policy\'s: senders will fetch this policy.' }),
     records: z
       .array(z.object({ name: z.string(), type: z.enum(['CNAME', 'TXT']), value: z.string().nullable(), purpose: z.string(), note: z.string().optional() }))
       .meta({ description: 'What the owner publishes in DNS.' }),
@@ -64,6 +70,8 @@ const putRoute = createRoute({
 async function settings(env: Env, domain: string) {
   const state = await hostingState(env.DB, domain);
   const policy = (await generatedPolicy(env.DB, domain, state.mode)) ?? null;
+  // Senders re-fetch the policy only when the TXT id changes: say when the published one is stale.
+  const published = ((await latestCheck(env.DB, domain))?.check.mta_sts as { id?: string | null } | undefined)?.id ?? null;
   return {
     domain,
     enabled: state.enabled,
@@ -72,6 +80,8 @@ async function settings(env: Env, domain: string) {
     updated_by: state.updated_by,
     policy_url: `https://mta-sts.${domain}/.well-known/mta-sts.txt`,
     policy,
+    published_id: published,
+    published_id_current: policy !== null && published === policy.id,
     records: recordsToPublish(domain, { id: policy?.id ?? null, cnameTarget: env.MTA_STS_CNAME_TARGET ?? '', reportAddress: tlsReportAddress(env.REPORT_ADDRESSES) }),
   };
 }

@@ -22,12 +22,13 @@ async function asToken(token: string, method: string, path: string, body?: unkno
 }
 
 /** Stores a complete check with these MX hosts as the domain's latest, as the monitor would. */
-async function storeCheck(domain: string, hosts: string[]) {
+async function storeCheck(domain: string, hosts: string[], mtaStsId: string | null = null) {
   const check = {
     domain,
     checked_at: '2026-11-25T03:00:00Z',
     complete: true,
     mx: { status: 'NOERROR', authenticated: false, nullMx: false, hosts: hosts.map((host, i) => ({ host, preference: 10 * (i + 1), addresses: { v4: [], v6: [] }, cnames: [], ipLiteral: false })), findings: [] },
+    mta_sts: { id: mtaStsId, findings: [] },
     findings: [],
   };
   await env.DB.batch([
@@ -76,6 +77,8 @@ describe('hosted MTA-STS policy by Host header', () => {
     const testing = await adminApi<{ policy: { id: string }; records: { name: string; value: string | null }[] }>('GET', '/api/mta-sts/hosted.example');
     const txt = testing.json.records.find((r) => r.name === '_mta-sts.hosted.example')!.value!;
     expect(parseMtaStsRecord(txt)).toEqual({ id: testing.json.policy.id, errors: [] });
+    // The check found no _mta-sts record yet: the published id is not the current one.
+    expect(testing.json).toMatchObject({ published_id: null, published_id_current: false });
 
     await adminApi('PUT', '/api/mta-sts/hosted.example', { enabled: true, mode: 'enforce' });
     const enforce = parseMtaStsPolicy((await fetchPolicy('mta-sts.hosted.example')).text);
@@ -88,6 +91,9 @@ describe('hosted MTA-STS policy by Host header', () => {
     expect(moved.json.policy.mx).toEqual(['mx3.hosted.example']);
     expect(moved.json.policy.id).not.toBe(enforced.json.policy.id);
     expect(parseMtaStsPolicy((await fetchPolicy('mta-sts.hosted.example')).text).mx).toEqual(['mx3.hosted.example']);
+    // Once the owner publishes the new id and a check sees it, the record is current.
+    await storeCheck('hosted.example', ['mx3.hosted.example'], moved.json.policy.id);
+    expect((await adminApi('GET', '/api/mta-sts/hosted.example')).json).toMatchObject({ published_id: moved.json.policy.id, published_id_current: true });
   });
 
   it('answers 404 for unknown, not-hosted or MX-less domains and any other path, and never shows the UI or API there', async () => {

@@ -19,6 +19,8 @@ interface Hosting {
   updated_by: string | null;
   policy_url: string;
   policy: { text: string; id: string; mode: string; max_age: number; mx: string[]; checked_at: string } | null;
+  published_id: string | null;
+  published_id_current: boolean;
   records: { name: string; type: string; value: string | null; purpose: string; note?: string }[];
 }
 
@@ -92,6 +94,15 @@ async function render(c: UiContext, domain: string, problem?: Problem) {
           </tbody>
         </table>
       </div>
+      {hosting.policy && hosting.enabled && !hosting.published_id_current ? (
+        <Notice tone="info" title="Update the _mta-sts record">
+          <p>
+            {hosting.published_id
+              ? `The domain's last check found id=${hosting.published_id}; the policy served now has id=${hosting.policy.id}. Senders fetch a new policy only when the id changes.`
+              : `The domain's last check found no _mta-sts record: publish the one above so that senders look for the policy.`}
+          </p>
+        </Notice>
+      ) : null}
       <p>Publish the CNAME first, turn hosting on in testing mode, then the two TXT records. Move to enforce once TLS reports show no failures for a few weeks.</p>
 
       {isAdmin(me) ? (
