@@ -68,16 +68,21 @@ export async function storeProbeResult(d1: D1Database, result: ProbeTargetResult
   }
   const newId = sql`(SELECT max(id) FROM tls_probe_results WHERE ip = ${ip} AND port = ${port})`;
   const chain = JSON.stringify(result.certificates.map((c) => c.sha256));
-  await runBatch(d1, [
+  // The digest check above ran outside the transaction: two posts of the same result at once (an
+  // agent's HTTP retry while the first is in flight) both got here. Checked again inside the batch,
+  // the second adds no history row; the statements after it are idempotent.
+  const [inserted] = await runBatch(d1, [
     sql`INSERT INTO tls_probe_results (ip, port, host, first_scanned_at, scanned_at, status, grade, digest, result, findings, agent)
-        VALUES (${ip}, ${port}, ${result.host}, ${scannedAt}, ${scannedAt}, ${result.status}, ${grade}, ${digest}, ${JSON.stringify(stored)}, ${JSON.stringify(findings)}, ${agent})`,
+        SELECT ${ip}, ${port}, ${result.host}, ${scannedAt}, ${scannedAt}, ${result.status}, ${grade}, ${digest}, ${JSON.stringify(stored)}, ${JSON.stringify(findings)}, ${agent}
+        WHERE NOT EXISTS (SELECT 1 FROM tls_servers s JOIN tls_probe_results r ON r.id = s.latest_result_id
+          WHERE s.ip = ${ip} AND s.port = ${port} AND r.digest = ${digest})`,
     sql`INSERT INTO tls_servers (ip, port, latest_result_id, scanned_at, grade) VALUES (${ip}, ${port}, ${newId}, ${scannedAt}, ${grade})
         ON CONFLICT (ip, port) DO UPDATE SET latest_result_id = excluded.latest_result_id, scanned_at = excluded.scanned_at, grade = excluded.grade`,
     ...certificates,
     sql`DELETE FROM tls_server_certificates WHERE ip = ${ip} AND port = ${port}`,
     sql`INSERT INTO tls_server_certificates (ip, port, position, sha256) SELECT ${ip}, ${port}, CAST(key AS INTEGER), value FROM json_each(${chain})`,
   ]);
-  return { grade, changed: true, findings };
+  return { grade, changed: (inserted?.meta.changes ?? 0) > 0, findings };
 }
 
 /**

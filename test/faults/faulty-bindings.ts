@@ -41,7 +41,7 @@ export interface FaultyD1 {
 const statementSql = new WeakMap<object, { real: D1PreparedStatement; sql: string }>();
 
 /** A D1 whose calls fail as `faults` say; everything else reaches the real database. */
-export function faultyD1(real: D1Database, faults: D1Fault[], hooks: { afterBatch?: (n: number, sqls: string[]) => void } = {}): FaultyD1 {
+export function faultyD1(real: D1Database, faults: D1Fault[], hooks: { beforeBatch?: (sqls: string[]) => Promise<void> | void; afterBatch?: (n: number, sqls: string[]) => void } = {}): FaultyD1 {
   let batches = 0;
   const seen = faults.map(() => 0);
   const fired = faults.map(() => 0);
@@ -94,6 +94,7 @@ export function faultyD1(real: D1Database, faults: D1Fault[], hooks: { afterBatc
           const unwrapped = statements.map((s) => statementSql.get(s) ?? { real: s, sql: '' });
           const sqls = unwrapped.map((u) => u.sql);
           return guard('batch', sqls, async () => {
+            await hooks.beforeBatch?.(sqls);
             const result = await target.batch(unwrapped.map((u) => u.real));
             hooks.afterBatch?.(++batches, sqls);
             return result;
@@ -111,6 +112,22 @@ export function faultyD1(real: D1Database, faults: D1Fault[], hooks: { afterBatc
     heal() {
       healed = true;
     },
+  };
+}
+
+/**
+ * Holds calls until `parties` of them have arrived, then lets them all go: makes an interleaving that
+ * the scheduler produces only sometimes (two requests both past their reads before either writes)
+ * happen every time.
+ */
+export function barrier(parties: number): () => Promise<void> {
+  let arrived = 0;
+  let release!: () => void;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    arrived++;
+    if (arrived === parties) release();
+    return arrived <= parties ? all : Promise.resolve();
   };
 }
 
