@@ -27,6 +27,7 @@ export const rejectPathSchema = z.object({
   current: z.object({
     record: z.string().nullable(),
     source: z.enum(['check', 'reports', 'none']).meta({ description: 'Where the current policy comes from: the latest check, else the latest report.' }),
+    policy_domain: z.string().nullable().meta({ description: 'The domain whose record applies: a parent when the domain has none of its own (its sp, else p).' }),
     p: policy.nullable(),
     sp: policy.nullable(),
     pct: z.int(),

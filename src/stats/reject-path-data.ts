@@ -94,8 +94,8 @@ export async function loadRejectPaths(d1: D1Database, domains: readonly string[]
       WHERE EXISTS (SELECT 1 FROM record_policy_overrides o WHERE o.report_id = f.report_id AND o.ordinal = f.ordinal
         AND o.type IN ('forwarded', 'mailing_list', 'trusted_forwarder'))
       GROUP BY f.domain, f.source_ip`),
-    db.all<{ domain: string; record: string | null }>(sql`
-      SELECT s.domain, json_extract(r.result, '$.dmarc.record') AS record
+    db.all<{ domain: string; record: string | null; policy_domain: string | null }>(sql`
+      SELECT s.domain, json_extract(r.result, '$.dmarc.record') AS record, json_extract(r.result, '$.dmarc.policy_domain') AS policy_domain
       FROM domain_check_state s JOIN domain_check_results r ON r.id = s.latest_result_id WHERE s.${inList}`),
     db.all<{ domain: string; p: string | null; pct: number | null }>(sql`
       SELECT domain, p, pct FROM (
@@ -145,6 +145,7 @@ export async function loadRejectPaths(d1: D1Database, domains: readonly string[]
       sources: sourcesOf.get(domain) ?? [],
       omitted: o ? { sources: o.sources, dmarc_fail: o.dmarc_fail, fail_not_rejected: o.fail_not_rejected, quarantined: o.quarantined } : NO_OMITTED,
       record: checkOf.get(domain)?.record ?? null,
+      policy_domain: checkOf.get(domain)?.policy_domain ?? null,
       reported: rep ? { p: rep.p, pct: rep.pct } : null,
       policy_since: null,
     });

@@ -5,7 +5,7 @@
  * (src/stats/reject-path-data.ts) and this module decides, so the decision is tested on hand-built
  * inputs (test/node/reject-path.test.ts).
  */
-import { parseDmarcRecord, suggestRecord, type PolicyValue } from '../dns/dmarc/parse';
+import { parseDmarcRecord, suggestRecord, type DmarcTagName, type PolicyValue } from '../dns/dmarc/parse';
 
 /** One source IP that failed DMARC in the window, as the roll-ups and the reverse-DNS cache know it. */
 export interface FailingSourceInput {
@@ -43,6 +43,8 @@ export interface RejectPathInput {
   omitted: { sources: number; dmarc_fail: number; fail_not_rejected: number; quarantined: number };
   /** The DMARC record of the domain's latest complete check, if any. */
   record: string | null;
+  /** Where the check found it: the domain itself, or a parent whose record covers it (its sp, else p, applies). */
+  policy_domain?: string | null;
   /** The policy in the most recent report (policy_published), used when no check has found a record. */
   reported: { p: string | null; pct: number | null } | null;
   /**
@@ -98,7 +100,16 @@ export interface RejectPath {
   pass_rate: number | null;
   /** Pass rate over mail from identified senders (spoofing and unknown left out): what the step is judged on. */
   identified_pass_rate: number | null;
-  current: { record: string | null; source: 'check' | 'reports' | 'none'; p: PolicyValue | null; sp: PolicyValue | null; pct: number; since: string | null };
+  current: {
+    record: string | null;
+    source: 'check' | 'reports' | 'none';
+    /** The domain whose record applies (a parent's when the domain has none of its own); null without a check. */
+    policy_domain: string | null;
+    p: PolicyValue | null;
+    sp: PolicyValue | null;
+    pct: number;
+    since: string | null;
+  };
   categories: Record<Category, { sources: number; dmarc_fail: number; would_be_rejected: number }>;
   /** What each policy at pct=100 would do to the window's mail beyond what receivers already did. */
   impact: { quarantine: { messages: number; share: number | null }; reject: { messages: number; share: number | null } };
@@ -181,10 +192,10 @@ export function currentRung(p: PolicyValue | null, pct: number): number {
 }
 
 /** The record to publish for a step: the current record's valid tags kept (rua, ruf, adkim, aspf, sp, fo ...), p and pct set. */
-export function recordFor(current: string | null, step: Step): string {
+export function recordFor(current: string | null, step: Step, changes: Partial<Record<DmarcTagName, string | null>> = {}): string {
   const parsed = current ? parseDmarcRecord(current) : null;
   // pct=100 is the default: leave it out rather than publish noise.
-  return suggestRecord(parsed, { p: step.p, pct: step.pct === 100 ? null : String(step.pct) });
+  return suggestRecord(parsed, { ...changes, p: step.p, pct: step.pct === 100 ? null : String(step.pct) });
 }
 
 const share = (n: number, of: number) => (of > 0 ? n / of : null);
@@ -193,9 +204,12 @@ const percent = (x: number) => `${(Math.floor(x * 1000) / 10).toFixed(1)}%`;
 export function decideRejectPath(input: RejectPathInput): RejectPath {
   const parsed = input.record ? parseDmarcRecord(input.record) : null;
   const source: RejectPath['current']['source'] = input.record ? 'check' : input.reported?.p ? 'reports' : 'none';
-  const p = parsed ? parsed.policy.p : asPolicy(input.reported?.p);
+  // A record found at a parent covers the domain with its sp (else p) (RFC 7489 §6.6.3); the step is
+  // then a record of the domain's own at _dmarc.<domain>, so the parent's other domains stay as they are.
+  const inherited = parsed !== null && !!input.policy_domain && input.policy_domain !== input.domain;
+  const p = parsed ? (inherited ? (parsed.policy.sp ?? parsed.policy.p) : parsed.policy.p) : asPolicy(input.reported?.p);
   const pct = parsed ? parsed.policy.pct : (input.reported?.pct ?? 100);
-  const sp = parsed ? asPolicy(parsed.explicit.sp) : null;
+  const sp = parsed && !inherited ? asPolicy(parsed.explicit.sp) : null;
 
   const categories: RejectPath['categories'] = {
     legitimate: { sources: 0, dmarc_fail: 0, would_be_rejected: 0 },
@@ -276,7 +290,10 @@ export function decideRejectPath(input: RejectPathInput): RejectPath {
   const notes: string[] = [];
   if (source === 'none') notes.push('No DMARC record found: publish p=none with a rua address first, to receive reports.');
   if (source === 'reports') notes.push('No check has found the record yet: the policy comes from the latest report; other tags (rua, ruf …) could not be kept.');
-  if (step && step.p !== 'none' && input.record && !parsed?.explicit.sp) {
+  if (inherited) {
+    notes.push(`${input.domain} has no DMARC record of its own: the record of ${input.policy_domain} applies. Publish the record below at _dmarc.${input.domain}, or change sp at ${input.policy_domain} for all its sub-domains.`);
+  }
+  if (step && step.p !== 'none' && input.record && !inherited && !parsed?.explicit.sp) {
     notes.push('No sp tag: sub-domains follow p. Add sp=none (or sp=quarantine) if sub-domains send mail that is not yet aligned.');
   }
   if (categories.forwarded.would_be_rejected > 0) {
@@ -297,7 +314,7 @@ export function decideRejectPath(input: RejectPathInput): RejectPath {
     dmarc_fail: dmarcFail,
     pass_rate: share(input.dmarc_pass, input.messages),
     identified_pass_rate: identifiedPassRate,
-    current: { record: input.record, source, p, sp, pct, since: input.policy_since },
+    current: { record: input.record, source, policy_domain: input.record ? (input.policy_domain ?? input.domain) : null, p, sp, pct, since: input.policy_since },
     categories,
     impact: {
       quarantine: { messages: quarantineImpact, share: share(quarantineImpact, input.messages) },
@@ -308,7 +325,10 @@ export function decideRejectPath(input: RejectPathInput): RejectPath {
     next_step: {
       step,
       ready,
-      record: source === 'none' ? 'v=DMARC1; p=none' : recordFor(input.record ?? `v=DMARC1; p=${p ?? 'none'}`, target),
+      record:
+        source === 'none'
+          ? 'v=DMARC1; p=none'
+          : recordFor(input.record ?? `v=DMARC1; p=${p ?? 'none'}`, target, inherited ? { sp: null } : {}),
       conditions,
       notes,
     },

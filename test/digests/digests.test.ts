@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../src/index';
 import { DAILY_CRON } from '../../src/monitor/monitor-queue';
 import { sendDueDigests } from '../../src/digests/send';
@@ -168,11 +167,7 @@ describe('the weekly digest email', () => {
 describe('the daily cron', () => {
   it('sends the week\'s digests on a Monday, and not again when it runs twice', async () => {
     const controller = { cron: DAILY_CRON, scheduledTime: Date.parse('2024-07-01T03:17:00Z'), noRetry: () => {} } as ScheduledController;
-    for (let run = 0; run < 2; run++) {
-      const ctx = createExecutionContext();
-      await worker.scheduled!(controller, mailEnv, ctx);
-      await waitOnExecutionContext(ctx);
-    }
+    for (let run = 0; run < 2; run++) await worker.scheduled(controller, mailEnv);
     const digests = sent.filter((m) => m.subject.startsWith('MailCheck weekly digest 2024-W26'));
     expect(digests.map((m) => m.to).sort()).toEqual(['owner@other.example', 'owner@own.example']);
   });

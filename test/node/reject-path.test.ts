@@ -179,6 +179,17 @@ describe('decideRejectPath', () => {
     expect(path.omitted_sources).toBe(3);
   });
 
+  it('proposes a record of its own for a sub-domain covered by its parent\'s record', () => {
+    const path = decideRejectPath(
+      input({ domain: 'mail.example.org', record: 'v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.org', policy_domain: 'example.org' }),
+    );
+    // The parent's sp applies to the sub-domain.
+    expect(path.current).toMatchObject({ policy_domain: 'example.org', p: 'quarantine', pct: 100, sp: null });
+    expect(path.next_step.step).toEqual({ p: 'reject', pct: 100 });
+    expect(path.next_step.record).toBe('v=DMARC1; p=reject; rua=mailto:d@example.org');
+    expect(path.next_step.notes.join(' ')).toContain('no DMARC record of its own');
+  });
+
   it('warns that sub-domains follow p without an sp tag', () => {
     expect(decideRejectPath(input()).next_step.notes.join(' ')).toContain('No sp tag');
     expect(decideRejectPath(input({ record: 'v=DMARC1; p=none; sp=none' })).next_step.notes.join(' ')).not.toContain('No sp tag');
