@@ -249,15 +249,17 @@ async function deleteOrphanInbound(ctx: Context, inboundIds: number[]): Promise<
         AND NOT EXISTS (SELECT 1 FROM tls_reports t WHERE t.inbound_id = i.id)`,
   );
   if (orphans.length === 0) return;
-  // Duplicates of these bytes (same sha256) produced nothing of their own: they go with them.
-  ctx.counts.inbound_messages += await run(
+  // Their duplicates (the same bytes, or the same reports in other bytes) produced nothing of their
+  // own: they go with them, and so do their objects when nothing else uses them.
+  const deleted = await all<{ r2_key: string }>(
     ctx,
     sql`DELETE FROM inbound_messages WHERE id IN (SELECT value FROM json_each(${JSON.stringify(orphans.map((o) => o.id))}))
-      OR (duplicate_of IN (SELECT value FROM json_each(${JSON.stringify(orphans.map((o) => o.id))})) AND status = 'duplicate')`,
+      OR (duplicate_of IN (SELECT value FROM json_each(${JSON.stringify(orphans.map((o) => o.id))})) AND status = 'duplicate') RETURNING r2_key`,
   );
+  ctx.counts.inbound_messages += deleted.length;
   const keys = await all<{ r2_key: string }>(
     ctx,
-    sql`SELECT DISTINCT value AS r2_key FROM json_each(${JSON.stringify([...new Set(orphans.map((o) => o.r2_key))])}) k
+    sql`SELECT DISTINCT value AS r2_key FROM json_each(${JSON.stringify([...new Set(deleted.map((o) => o.r2_key))])}) k
       WHERE NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.r2_key = k.value)`,
   );
   await deleteRawObjects(

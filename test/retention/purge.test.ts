@@ -167,7 +167,12 @@ describe('deleting a domain or a group', () => {
     const group = await adminApi<{ id: number }>('POST', '/api/admin/groups', { name: 'Leaving agency' });
     const gone = await adminApi<{ id: number }>('POST', '/api/admin/domains', { name: 'gone.example', group_ids: [group.json.id] });
     await adminApi('POST', '/api/admin/domains', { name: 'stay.example', group_ids: [group.json.id] });
-    const goneReport = await ingestFile('gone.xml', aggregateXml('g-1', 'gone.example', '2026-11-20'));
+    const goneEmail = reportEmail([{ filename: 'gone.xml', contentType: 'text/xml', bytes: aggregateXml('g-1', 'gone.example', '2026-11-20') }]);
+    const goneReport = { inboundId: (await deliverEmail(goneEmail)).inboundId };
+    await settle(goneReport.inboundId);
+    // The same message again: a duplicate row sharing its object.
+    const goneAgain = (await deliverEmail(goneEmail)).inboundId;
+    expect((await settle(goneAgain)).status).toBe('duplicate');
     await ingestFile('gone-sub.xml', aggregateXml('g-2', 'sub.gone.example', '2026-11-20'));
     const stay = await ingestFile('stay.xml', aggregateXml('s-1', 'stay.example', '2026-11-20'));
     const goneOnlyTls = await ingestFile('gone-tls.json', tlsJson('gone-tls', '2026-11-20', ['gone.example']), 'application/tlsrpt+json');
@@ -203,7 +208,7 @@ describe('deleting a domain or a group', () => {
     expect(await count('tls_report_failures', "receiving_mx_hostname = 'mx.gone.example'")).toBe(0);
     for (const table of ['domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting', 'alerts']) expect(await count(table, "domain = 'gone.example'")).toBe(0);
     expect(await count('alerts', "domain = 'stay.example'")).toBe(1);
-    expect(await count('inbound_messages', 'id IN (?, ?)', goneReport.inboundId, goneOnlyTls.inboundId)).toBe(0);
+    expect(await count('inbound_messages', 'id IN (?, ?, ?)', goneReport.inboundId, goneAgain, goneOnlyTls.inboundId)).toBe(0);
     expect(await env.RAW_REPORTS.head(goneKey)).toBeNull();
 
     // Nothing else.
