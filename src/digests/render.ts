@@ -21,7 +21,7 @@ function nextStepLine(d: DigestDomain): string {
   return path.ready ? `ready for ${target}` : `not yet ready for ${target}`;
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -71,13 +71,13 @@ const cell = 'style="border:1px solid #b1b4b6;padding:4px 8px;text-align:left;ve
 
 function table(headers: string[], rows: string[][]): string {
   if (rows.length === 0) return '<p>None.</p>';
-  const head = headers.map((h) => `<th ${cell}>${escape(h)}</th>`).join('');
+  const head = headers.map((h) => `<th ${cell}>${escapeHtml(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((v) => `<td ${cell}>${v}</td>`).join('')}</tr>`).join('');
   return `<table style="border-collapse:collapse;margin:8px 0"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export function renderDigestHtml(d: Digest): string {
-  const e = escape;
+  const e = escapeHtml;
   const parts: string[] = [];
   parts.push(`<h1 style="font-size:22px">Weekly digest for ${e(d.group.name)}</h1>`);
   parts.push(`<p>Week ${e(d.week)} (${e(d.from)} to ${e(d.to)}, UTC)</p>`);
