@@ -71,7 +71,7 @@ async function settings(env: Env, domain: string) {
   const state = await hostingState(env.DB, domain);
   const policy = (await generatedPolicy(env.DB, domain, state.mode)) ?? null;
   // Senders re-fetch the policy only when the TXT id changes: say when the published one is stale.
-  const published = ((await latestCheck(env.DB, domain))?.check.mta_sts as { id?: string | null } | undefined)?.id ?? null;
+  const published = ((await latestCheck(env.DB, domain))?.check.mta_sts.facts as { id?: string | null } | undefined)?.id ?? null;
   return {
     domain,
     enabled: state.enabled,

@@ -50,7 +50,8 @@ export interface GeneratedPolicy {
 /** The policy from the domain's latest complete check; undefined before a check or without MX hosts. */
 export async function generatedPolicy(d1: D1Database, domain: string, mode: HostedMode): Promise<GeneratedPolicy | undefined> {
   const latest = await latestCheck(d1, domain);
-  const mx = (latest?.check.mx as Partial<MxFacts> | undefined)?.hosts?.filter((h) => !h.ipLiteral).map((h) => h.host) ?? [];
+  // As checkDomain stores it: each area's facts under `facts` (src/dns/check-domain.ts).
+  const mx = (latest?.check.mx.facts as Partial<MxFacts> | undefined)?.hosts?.filter((h) => !h.ipLiteral).map((h) => h.host) ?? [];
   const text = buildPolicy(mx, mode);
   if (!latest || !text) return undefined;
   return { text, id: await policyId(text), mode, max_age: MAX_AGE[mode], mx: [...new Set(mx.map((h) => h.toLowerCase().replace(/\.$/, '')))], checked_at: latest.checkedAt };

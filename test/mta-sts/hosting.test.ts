@@ -27,8 +27,9 @@ async function storeCheck(domain: string, hosts: string[], mtaStsId: string | nu
     domain,
     checked_at: '2026-11-25T03:00:00Z',
     complete: true,
-    mx: { status: 'NOERROR', authenticated: false, nullMx: false, hosts: hosts.map((host, i) => ({ host, preference: 10 * (i + 1), addresses: { v4: [], v6: [] }, cnames: [], ipLiteral: false })), findings: [] },
-    mta_sts: { id: mtaStsId, findings: [] },
+    // The shape checkDomain stores (src/dns/check-domain.ts): each area's facts under `facts`.
+    mx: { record: null, facts: { status: 'NOERROR', authenticated: false, nullMx: false, hosts: hosts.map((host, i) => ({ host, preference: 10 * (i + 1), addresses: { v4: [], v6: [] }, cnames: [], ipLiteral: false })) }, findings: [] },
+    mta_sts: { record: mtaStsId ? `v=STSv1; id=${mtaStsId}` : null, facts: { id: mtaStsId }, findings: [] },
     findings: [],
   };
   await env.DB.batch([
