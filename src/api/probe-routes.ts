@@ -87,8 +87,9 @@ export const probeRoutes = new ApiRouter()
       return problem(c, 422, 'Unprocessable Content', `Job ${job_id} is for ${lease.ip} port ${lease.port}, the result for ${result.ip} port ${result.port}.`);
     }
     const stored = await storeProbeResult(c.env.DB, result, agent);
-    await alertsAfterProbe(c.env, lease.ip, lease.port);
     // Stored first, completed after: a lease that ran out in between loses nothing, the job is simply scanned again.
     const completed = await dispatcher.complete(job_id, lease_id);
+    // Alerts last (grade fell, certificate expiring): bounded, never throws, and the job is done whatever it sends.
+    await alertsAfterProbe(c.env, lease.ip, lease.port);
     return c.json({ job_id, stored: true, completed: completed.ok, changed: stored.changed, grade: stored.grade, findings: stored.findings });
   });
