@@ -55,7 +55,7 @@ export type ApiResult<T> = { ok: true; status: number; data: T; headers: Headers
 
 export interface ApiInit {
   method?: string;
-  /** JSON-encoded unless a string (sent as is, with `contentType`). */
+  /** JSON-encoded unless a string or bytes (sent as is, with `contentType`). */
   body?: unknown;
   contentType?: string;
 }
@@ -67,9 +67,9 @@ export async function apiCall<T = unknown>(c: UiContext, path: string, init: Api
     const value = c.req.header(name);
     if (value !== undefined) headers.set(name, value);
   }
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (init.body !== undefined) {
-    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    body = typeof init.body === 'string' || init.body instanceof Uint8Array ? init.body : JSON.stringify(init.body);
     headers.set('Content-Type', init.contentType ?? 'application/json');
   }
   headers.set('Accept', 'application/json');
