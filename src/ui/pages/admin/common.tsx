@@ -8,7 +8,7 @@ import { apiCall, apiJson, currentUser, type ApiResult, type Me, type Problem, t
 import { assetUrl } from '../../assets/index';
 import { page } from '../../layout';
 
-export type AdminSection = 'overview' | 'users' | 'groups' | 'domains' | 'tokens' | 'audit';
+export type AdminSection = 'overview' | 'users' | 'groups' | 'domains' | 'tokens' | 'audit' | 'inbound';
 
 export interface User {
   id: number;
@@ -48,6 +48,7 @@ const SECTIONS: [AdminSection, string, string][] = [
   ['domains', '/admin/domains', 'Domains'],
   ['tokens', '/admin/tokens', 'API tokens'],
   ['audit', '/admin/audit', 'Audit log'],
+  ['inbound', '/admin/inbound', 'Inbound messages'],
 ];
 
 function AdminNav(props: { active: AdminSection }) {

@@ -10,6 +10,7 @@ import { type AuditEntry, AuditTable, auditRoutes } from './audit';
 import { adminPage, type Page } from './common';
 import { domainRoutes } from './domains';
 import { groupRoutes } from './groups';
+import { inboundRoutes } from './inbound';
 import { tokenRoutes } from './tokens';
 import { userRoutes } from './users';
 
@@ -41,6 +42,18 @@ const overview = new Hono<UiEnv>().get('/', async (c) => {
         <li>
           <a href="/admin/retention">Retention</a>: how long reports are kept, per group, and the purge
         </li>
+        <li>
+          <a href="/admin/inbound">Inbound messages</a>: every report received, what became of it, and replay
+        </li>
+        <li>
+          <a href="/senders#sender-map">Sender map</a>: which service a reverse-DNS domain belongs to, and your overrides
+        </li>
+        <li>
+          <a href="/upload">Upload a report</a>: a report file or a raw report email
+        </li>
+        <li>
+          <a href="/api-docs">API and specification</a>: the JSON API, its conventions, and tokens for scripts
+        </li>
       </ul>
       <h2>Recent changes</h2>
       {recent.items.length === 0 ? <p>No changes yet.</p> : <AuditTable items={recent.items} caption="The ten latest changes" />}
@@ -54,4 +67,5 @@ export const adminRoutes = new Hono<UiEnv>()
   .route('/admin', groupRoutes)
   .route('/admin', domainRoutes)
   .route('/admin', tokenRoutes)
-  .route('/admin', auditRoutes);
+  .route('/admin', auditRoutes)
+  .route('/admin', inboundRoutes);
