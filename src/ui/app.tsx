@@ -23,6 +23,11 @@ import { retentionRoutes } from './pages/admin/retention';
 import { rejectPathRoutes } from './pages/reject-path';
 import { reportsRoutes } from './pages/reports';
 import { signInPage, signInRoutes } from './pages/sign-in';
+import { accountRoutes } from './pages/account';
+import { apiDocsRoutes } from './pages/api-docs';
+import { sendersRoutes } from './pages/senders';
+import { tlsReportsRoutes } from './pages/tls-reports';
+import { uploadRoutes } from './pages/upload';
 
 /** Paths the UI leaves to the rest of the app (the API's problem+json 404, the dev sign-in). */
 const NOT_UI = /^\/(api|auth)(\/|$)/;
@@ -51,6 +56,11 @@ export function uiApp(api: ApiFetch) {
       .route('/', adminRoutes)
       .route('/', mtaStsRoutes)
       .route('/', retentionRoutes)
+      .route('/', sendersRoutes)
+      .route('/', tlsReportsRoutes)
+      .route('/', uploadRoutes)
+      .route('/', accountRoutes)
+      .route('/', apiDocsRoutes)
       // Last: any other path outside the API is a friendly 404 page, not the API's JSON.
       .use('*', async (c, next) => {
         if (NOT_UI.test(c.req.path)) return next();

@@ -14,7 +14,7 @@ import type { Me, UiContext } from './api-call';
 import { isAdmin } from './api-call';
 import { assetUrl } from './assets/index';
 
-export type Section = 'domains' | 'reports' | 'metrics' | 'alerts' | 'digests' | 'admin';
+export type Section = 'domains' | 'reports' | 'metrics' | 'alerts' | 'digests' | 'senders' | 'admin';
 
 export interface PageOptions {
   /** The page's own title; the document title adds " – MailCheck Edge". */
@@ -42,6 +42,7 @@ function Navigation(props: { me: Me; active?: Section }) {
         {link('metrics', '/metrics', 'Metrics')}
         {link('alerts', '/alerts', 'Alerts')}
         {link('digests', '/digests', 'Digests')}
+        {link('senders', '/senders', 'Senders')}
         {isAdmin(props.me) ? link('admin', '/admin', 'Admin') : null}
       </ul>
     </nav>
@@ -54,7 +55,10 @@ function Account(props: { me: Me }) {
   return (
     <div class="account">
       <span>
-        Signed in as <strong>{who}</strong>
+        Signed in as{' '}
+        <a href="/account">
+          <strong>{who}</strong>
+        </a>
       </span>
       {props.me.kind === 'dev' ? (
         <form method="post" action="/sign-out">
@@ -101,7 +105,7 @@ export function Layout(props: PageOptions & { children?: Child }) {
         <footer class="footer">
           <div class="footer__inner">
             <p>
-              MailCheck Edge: email security for your domains. Everything here is also in the <a href="/api/openapi.json">JSON API</a>.
+              MailCheck Edge: email security for your domains. Everything here is also in the <a href="/api/openapi.json">JSON API</a> (<a href="/api-docs">how to use it</a>).
             </p>
           </div>
         </footer>

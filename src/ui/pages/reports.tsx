@@ -746,6 +746,9 @@ async function chooseDomain(c: UiContext) {
     <>
       <h1>Reports</h1>
       <p class="lede">DMARC aggregate, SMTP TLS and failure reports received for a domain.</p>
+      <p>
+        Also: <a href="/tls-reports">SMTP TLS reports of all your domains</a> and <a href="/upload">upload a report</a>.
+      </p>
       <form method="get" action="/reports" class="filters">
         <div class="field">
           <label for="domain">Domain</label>
