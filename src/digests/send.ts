@@ -49,15 +49,15 @@ export async function sendDueDigests(env: Env, now: Date): Promise<DigestRun> {
     if (!started?.n) return run;
   }
   // Groups with an address and at least one domain, existing before the week ended, not yet sent.
-  const due = await db.all<{ id: number; email: string }>(sql`
-    SELECT g.id, g.notify_email AS email FROM groups g
+  const due = await db.all<{ id: number; email: string; due: number }>(sql`
+    SELECT g.id, g.notify_email AS email, count(*) OVER () AS due FROM groups g
     LEFT JOIN digest_deliveries dd ON dd.group_id = g.id AND dd.week = ${week.week}
     WHERE g.notify_email IS NOT NULL AND g.created_at < ${`${week.to}T24`}
       AND EXISTS (SELECT 1 FROM group_domains gd WHERE gd.group_id = g.id)
       AND (dd.group_id IS NULL OR (dd.status = 'failed' AND dd.attempts < ${MAX_ATTEMPTS}))
-    ORDER BY g.id LIMIT ${MAX_DIGESTS_PER_RUN + 1}`);
-  run.remaining = Math.max(0, due.length - MAX_DIGESTS_PER_RUN);
-  for (const group of due.slice(0, MAX_DIGESTS_PER_RUN)) {
+    ORDER BY g.id LIMIT ${MAX_DIGESTS_PER_RUN}`);
+  run.remaining = Math.max(0, (due[0]?.due ?? 0) - due.length);
+  for (const group of due) {
     // The claim: a new row, or a failed one taken again; a row another run holds is left alone.
     const claim = await env.DB.prepare(
       `INSERT INTO digest_deliveries (group_id, week, status, recipient) VALUES (?, ?, 'sending', ?)
