@@ -12,7 +12,8 @@
  * Used by `npm run bench` (10,000 messages) and by test/load/ (a few hundred, in CI).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { healthy, makeSandbox, startProgrammatic, wrangler, type RunningWorker, type Sandbox, type Tokens } from './e2e';
 import { reportXml } from './generate-report';
@@ -56,7 +57,19 @@ export interface LoadResult {
   mismatches: string[];
   rowsWithoutReason: number;
   stored: { reports: number; records: number; ingesting: number };
+  /** Size of the local D1 database file(s) after the run (SQLite pages, indexes included; after the migrations' empty tables). */
+  d1Bytes: number;
+  /** Raw messages kept in the local R2 bucket, bytes. */
+  r2Bytes: number;
   unansweredRequests: number;
+  /**
+   * Times the local queue consumer stopped taking batches (a dispatch into the Worker never answered:
+   * a wrangler local-runtime quirk) and the Worker was restarted on the same state, its `received`
+   * rows replayed from R2 through POST /api/admin/replay, as an operator would.
+   */
+  restarts: number;
+  /** 5xx answers from the local email endpoint, each retried (a sending MTA retries a temporary failure). */
+  temporaryRefusals: number;
   mode: string;
 }
 
@@ -207,12 +220,16 @@ interface InboundRow {
 
 /** Sends the plan through the running Worker and accounts for every message. */
 export async function runLoad(
-  worker: RunningWorker,
+  started0: RunningWorker,
   tokens: Tokens,
   plan: LoadPlan,
-  options: { concurrency?: number; timeoutMs?: number; progress?: (message: string) => void } = {},
-): Promise<Omit<LoadResult, 'stored' | 'mode' | 'plan'>> {
-  const concurrency = options.concurrency ?? 4;
+  options: { concurrency?: number; timeoutMs?: number; progress?: (message: string) => void; restart?: () => Promise<RunningWorker>; stallMs?: number } = {},
+): Promise<Omit<LoadResult, 'stored' | 'mode' | 'plan' | 'd1Bytes' | 'r2Bytes'> & { worker: RunningWorker }> {
+  let worker = started0;
+  const concurrency = options.concurrency ?? 2;
+  const stallMs = options.stallMs ?? 90_000;
+  let restarts = 0;
+  let temporaryRefusals = 0;
   const timeoutMs = options.timeoutMs ?? 60 * 60_000;
   const progress = options.progress ?? (() => undefined);
   const admin = { Authorization: `Bearer ${tokens.admin}` };
@@ -223,19 +240,29 @@ export async function runLoad(
   const started = performance.now();
   let next = 0;
   let lastProgress = started;
-  // A POST is never retried: a lost answer to one that did arrive would make a second, unplanned row.
-  // A message with no row at the end is reported as missing instead.
+  // A refusal (5xx: the handler did not take the message, no row written) is retried, as a sending
+  // MTA retries a temporary SMTP failure. A POST that times out is not: a lost answer to one that did
+  // arrive would make a second, unplanned row. A message with no row at the end is reported as missing.
   const sender = async () => {
     for (;;) {
       const i = next++;
       const message = plan.messages[i];
       if (!message) return;
-      try {
-        const response = await fetch(url, { method: 'POST', body: message.raw, signal: AbortSignal.timeout(120_000) });
-        await response.arrayBuffer();
-        if (!response.ok) sendErrors.push(`message ${i}: ${response.status}`);
-      } catch (error) {
-        sendErrors.push(`message ${i}: ${error instanceof Error ? error.message : String(error)}`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await fetch(url, { method: 'POST', body: message.raw, signal: AbortSignal.timeout(120_000) });
+          await response.arrayBuffer();
+          if (response.ok) break;
+          if (response.status >= 500 && attempt < 5) {
+            temporaryRefusals++;
+            await sleep(1000 * attempt);
+            continue;
+          }
+          sendErrors.push(`message ${i}: ${response.status}`);
+        } catch (error) {
+          sendErrors.push(`message ${i}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        break;
       }
       if (performance.now() - lastProgress > 15_000) {
         lastProgress = performance.now();
@@ -248,11 +275,50 @@ export async function runLoad(
   progress(`sent ${plan.messages.length.toLocaleString('en-US')} messages in ${(sendMs / 1000).toFixed(1)} s (${sendErrors.length} send errors); waiting for the consumer`);
 
   // Settled when no row is left `received`. Polled every second, so settleMs is at most ~1 s late.
+  // Progress is the newest row of each settled status: the consumer works oldest first, so while it
+  // works, one of them moves. When none has moved for stallMs, the local consumer has stopped.
+  let signature = '';
+  let lastMove = performance.now();
   for (;;) {
     const body = await getJson<{ items: InboundRow[] }>(`${worker.url}/api/inbound?status=received&limit=500`, admin, counter);
     const elapsed = performance.now() - started;
     if (body.items.length === 0) break;
     if (elapsed > timeoutMs) throw new Error(`${body.items.length}+ inbound rows still received after ${(elapsed / 1000).toFixed(0)} s`);
+    const newest = await Promise.all(
+      ['parsed', 'duplicate', 'rejected', 'failed'].map((s) => getJson<{ items: InboundRow[] }>(`${worker.url}/api/inbound?status=${s}&limit=1`, admin, counter).then((b) => b.items[0]?.id ?? 0)),
+    );
+    const now = `${newest.join(',')}/${body.items.length}/${body.items.map((r) => r.processing_ms).join(',')}`;
+    if (now !== signature) {
+      signature = now;
+      lastMove = performance.now();
+    } else if (options.restart && performance.now() - lastMove > stallMs) {
+      restarts++;
+      progress(`no progress for ${stallMs / 1000} s: restarting the Worker on the same state and replaying its received rows (${restarts})`);
+      // A Worker with a dispatch that never returns may not stop cleanly either: do not wait for ever.
+      await Promise.race([worker.stop().catch(() => undefined), sleep(20_000)]);
+      worker = await options.restart();
+      const ids: number[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const page: { items: InboundRow[]; next_cursor: string | null } = await getJson(
+          `${worker.url}/api/inbound?status=received&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          admin,
+          counter,
+        );
+        ids.push(...page.items.map((r) => r.id));
+        if (!page.next_cursor) break;
+        cursor = page.next_cursor;
+      }
+      ids.sort((a, b) => a - b);
+      for (let i = 0; i < ids.length; i += 1000) {
+        const response = await fetch(`${worker.url}/api/admin/replay`, {
+          method: 'POST',
+          headers: { ...admin, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ids: ids.slice(i, i + 1000) }),
+        });
+        if (!response.ok) throw new Error(`replay refused: ${response.status} ${await response.text()}`);
+      }
+      lastMove = performance.now();
+    }
     if (performance.now() - lastProgress > 15_000) {
       lastProgress = performance.now();
       progress(`${body.items.length === 500 ? '500+' : body.items.length} rows still received after ${(elapsed / 1000).toFixed(0)} s`);
@@ -310,7 +376,7 @@ export async function runLoad(
   }
   for (const [hash, left] of rowsBySha) for (const row of left) mismatches.push(`inbound ${row.id} (${hash.slice(0, 12)}…): no message was sent for it`);
 
-  return { sendMs, settleMs, processingMs, sendErrors, statuses, reasonCodes, rows: rows.length, mismatches, rowsWithoutReason, unansweredRequests: counter.unanswered };
+  return { sendMs, settleMs, processingMs, sendErrors, statuses, reasonCodes, rows: rows.length, mismatches, rowsWithoutReason, unansweredRequests: counter.unanswered, restarts, temporaryRefusals, worker };
 }
 
 /** Stored aggregate reports and records, read from the sandbox's D1 once the Worker has stopped. */
@@ -326,6 +392,16 @@ export function storedCounts(box: Sandbox): LoadResult['stored'] {
   const row = parsed[0]?.results[0];
   if (!row) throw new Error(`unexpected d1 execute output: ${out.slice(0, 500)}`);
   return row;
+}
+
+/** Bytes of the files under the sandbox's state whose path matches `pattern` (local D1 is SQLite files, local R2 blobs). */
+function bytesUnder(dir: string, pattern: RegExp): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isFile() && pattern.test(path)) total += statSync(path).size;
+  }
+  return total;
 }
 
 function tally<T>(items: T[], key: (item: T) => string): Record<string, number> {
@@ -344,17 +420,27 @@ export async function loadTest(count: number, options: { seed?: number; concurre
     const tokens: Tokens = { admin: randomBytes(32).toString('base64url'), ingest: randomBytes(32).toString('base64url') };
     // Sender lookups (PTR over DoH) go to a closed loopback port: they fail at once instead of
     // waiting on a network the machine may not have, and stay out of the measurement's way.
-    const worker = await startProgrammatic(box, tokens, { DOH_URL: 'http://127.0.0.1:9/dns-query' });
-    let result: Omit<LoadResult, 'stored' | 'mode' | 'plan'>;
+    const start = () => startProgrammatic(box, tokens, { DOH_URL: 'http://127.0.0.1:9/dns-query' });
+    let worker = await start();
+    let result: Omit<LoadResult, 'stored' | 'mode' | 'plan' | 'd1Bytes' | 'r2Bytes'>;
     try {
       if (!(await healthy(worker.url, 30_000))) throw new Error('the Worker did not answer /health');
-      result = await runLoad(worker, tokens, plan, { concurrency: options.concurrency, progress });
+      const restart = async () => {
+        worker = await start();
+        if (!(await healthy(worker.url, 30_000))) throw new Error('the restarted Worker did not answer /health');
+        return worker;
+      };
+      const { worker: last, ...rest } = await runLoad(worker, tokens, plan, { concurrency: options.concurrency, progress, restart });
+      worker = last;
+      result = rest;
     } finally {
       await worker.stop();
     }
     return {
       ...result,
       stored: storedCounts(box),
+      d1Bytes: bytesUnder(box.persistTo, /d1.*\.sqlite(-wal)?$/),
+      r2Bytes: bytesUnder(box.persistTo, /r2\/.*blobs\//),
       mode: 'unstable_startWorker',
       plan: {
         messages: count,
@@ -401,7 +487,10 @@ export function formatLoad(result: LoadResult): string[] {
     `  consumer      ${s(result.processingMs)} summed processing_ms, ${n((result.plan.records / result.processingMs) * 1000)} records/s of consumer time`,
     `  inbound rows  ${n(result.rows)}: ${statuses}${reasons ? `; reason codes ${reasons}` : ''}`,
     `  stored        ${n(result.stored.reports)} reports (${n(result.plan.distinctReports)} distinct sent), ${n(result.stored.records)} records (${n(result.plan.records)} sent), ${n(result.stored.ingesting)} half-stored`,
+    `  footprint     local D1 ${(result.d1Bytes / 1e6).toFixed(1)} MB (${n(result.d1Bytes / Math.max(1, result.stored.records))} bytes per stored record, all tables and indexes); R2 ${(result.r2Bytes / 1e6).toFixed(1)} MB of raw messages`,
     `  accounting    ${problems.length === 0 ? 'every message accounted for; counts add up' : problems.join('; ')}`,
+    ...(result.temporaryRefusals > 0 ? [`  ${result.temporaryRefusals} send(s) answered 5xx by the local email endpoint and retried (no row had been written)`] : []),
+    ...(result.restarts > 0 ? [`  the local queue consumer stopped taking batches ${result.restarts} time(s) (a dispatch never answered); the Worker was restarted on the same state and its received rows replayed from R2`] : []),
     ...(result.unansweredRequests > 0 ? [`  ${result.unansweredRequests} status request(s) went unanswered for 5 s (local runtime); asked again`] : []),
   ];
 }
