@@ -149,6 +149,19 @@ const ROUTES: Record<string, Example> = {
   'GET /admin/retention': { kind: 'admin', request: () => ({ path: '/admin/retention' }), adminStatus: 200 },
   'POST /admin/retention/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/admin/retention/groups/${ids.ownGroup}`, body: 'raw_days=&record_days=3650', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
   'POST /admin/retention/run': { kind: 'admin', request: () => ({ path: '/admin/retention/run' }), adminStatus: 303 },
+  // More UI pages (docs/ui.md): inbound messages and replay, senders, TLS reports, upload, account, API.
+  'GET /admin/inbound': { kind: 'admin', request: () => ({ path: '/admin/inbound?status=parsed' }), adminStatus: 200 },
+  'GET /admin/inbound/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/admin/inbound/${ids.inbound}` }), adminStatus: 200 },
+  'POST /admin/inbound/replay': { kind: 'admin', request: (ids) => ({ path: '/admin/inbound/replay', body: `ids=${ids.inbound}`, contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /senders': { kind: 'read', request: () => ({ path: '/senders?ip=192.0.2.1&base_domain=mcsv.net' }), adminStatus: 200 },
+  'POST /senders/lookup': { kind: 'read', request: () => ({ path: '/senders/lookup', body: 'ips=192.0.2.1%0A2001%3Adb8%3A%3A1', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 200 },
+  'POST /senders/map': { kind: 'admin', request: () => ({ path: '/senders/map', body: 'base_domain=route-ui-test.example&name=Route+UI+Mail&type=Email+Provider', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /tls-reports': { kind: 'read', request: () => ({ path: '/tls-reports' }), adminStatus: 200 },
+  // Anyone signed in sees the page (members: why they cannot upload, and the curl command); the API decides the upload.
+  'GET /upload': { kind: 'self', request: () => ({ path: '/upload' }), adminStatus: 200 },
+  'POST /upload': { kind: 'ingest', request: () => ({ path: '/upload', body: 'content=%3Cfeedback%2F%3E', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /account': { kind: 'self', request: () => ({ path: '/account' }), adminStatus: 200 },
+  'GET /api-docs': { kind: 'self', request: () => ({ path: '/api-docs' }), adminStatus: 200 },
 };
 
 /** Alerts of example.com (inserted in beforeAll, as an evaluation would): one for the API, one for the UI. */
