@@ -114,10 +114,19 @@ async function claimReport(d1: D1Database, db: Database, header: AggregateReport
   }
   if (existing.inboundId === inboundId) return { kind: 'ingest', id: existing.id, recordsIngested: existing.recordsIngested };
   if (existing.ownerStatus === 'failed' || existing.ownerStatus === 'rejected' || existing.ownerStatus === undefined || existing.ownerStatus === null) {
-    // The other delivery gave up. Its records came from other bytes, so start this copy afresh.
-    await discardRecords(d1, existing.id);
-    await db.update(aggregateReports).set({ ...values, recordsIngested: 0 }).where(and(eq(aggregateReports.id, existing.id), eq(aggregateReports.status, 'ingesting')));
-    return { kind: 'ingest', id: existing.id, recordsIngested: 0 };
+    // The other delivery gave up. Its records came from other bytes, so start this copy afresh. The
+    // owner's state was read above, outside any transaction: a replay may have revived it since and
+    // resumed the report from its checkpoint. So the takeover is one transaction that applies only
+    // while the owner is still the one that gave up, and the records are discarded only if it did;
+    // otherwise this delivery waits, as for any delivery in progress. (Taking over regardless let
+    // the revived owner complete the report, and count its roll-ups, over records just discarded.)
+    const ownerGaveUp = sql`coalesce((SELECT i.status FROM inbound_messages i WHERE i.id = ${existing.inboundId}), 'gone') IN ('failed', 'rejected', 'gone')`;
+    const [takeover] = await runBatch(d1, [
+      db.update(aggregateReports).set({ ...values, recordsIngested: 0 }).where(and(eq(aggregateReports.id, existing.id), eq(aggregateReports.status, 'ingesting'), eq(aggregateReports.inboundId, existing.inboundId), ownerGaveUp)),
+      ...recordDeletes(existing.id, inboundId),
+    ]);
+    if ((takeover?.meta.changes ?? 0) > 0) return { kind: 'ingest', id: existing.id, recordsIngested: 0 };
+    return { kind: 'busy', id: existing.id, recordsIngested: existing.recordsIngested };
   }
   // Another delivery is storing it right now. If that copy turns out broken it is discarded, so this
   // one must not give up as a duplicate yet: it waits and looks again.
@@ -265,17 +274,15 @@ export async function ingestAggregatePart(d1: D1Database, part: ReportPart, inbo
   throw new Error('aggregate report stream ended without an end event');
 }
 
-function recordDeletes(reportId: number) {
+/** Deletes a report's records; with `ownedBy`, only while that inbound message owns the report. */
+function recordDeletes(reportId: number, ownedBy?: number) {
+  const guard = ownedBy === undefined ? sql`` : sql` AND (SELECT inbound_id FROM aggregate_reports WHERE id = ${reportId}) = ${ownedBy}`;
   return [
-    sql`DELETE FROM aggregate_records WHERE report_id = ${reportId}`,
-    sql`DELETE FROM record_dkim_results WHERE report_id = ${reportId}`,
-    sql`DELETE FROM record_spf_results WHERE report_id = ${reportId}`,
-    sql`DELETE FROM record_policy_overrides WHERE report_id = ${reportId}`,
+    sql`DELETE FROM aggregate_records WHERE report_id = ${reportId}${guard}`,
+    sql`DELETE FROM record_dkim_results WHERE report_id = ${reportId}${guard}`,
+    sql`DELETE FROM record_spf_results WHERE report_id = ${reportId}${guard}`,
+    sql`DELETE FROM record_policy_overrides WHERE report_id = ${reportId}${guard}`,
   ];
-}
-
-async function discardRecords(d1: D1Database, reportId: number): Promise<void> {
-  await runBatch(d1, recordDeletes(reportId));
 }
 
 /** Removes a half-stored report whose later part proved not to be a report (e.g. truncated gzip). */

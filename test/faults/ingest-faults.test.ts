@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index';
 import type { IngestMessage } from '../../src/ingest/ingest-message';
 import { RECORDS_PER_BATCH } from '../../src/ingest/persist-aggregate';
-import { migrate, scalar } from '../ingest/helpers';
+import { migrate, reportEmail, scalar } from '../ingest/helpers';
 import { capturingQueue, envWith, faultyD1, faultyR2 } from './faulty-bindings';
 import { deliver, expectStoredExactlyOnce, generatedReport, inboundStatus, receive } from './harness';
 
@@ -274,6 +274,132 @@ describe('4. a consumer ends mid-report', () => {
     const second = await deliver(queued[0]!, healthyEnv().env, { attempts: 2 });
     expect(second.explicitAcks).toHaveLength(1);
     expect((await inboundStatus(inboundId)).status).toBe('parsed');
+    await expectStoredExactlyOnce(report.xml);
+  });
+});
+
+describe('an outage mid-report, then another copy and a replay', () => {
+  it('lets a second copy take over a report whose first delivery failed half-stored, and the replay of the first ends duplicate', async () => {
+    const report = generatedReport('takeover.example', RECORDS);
+    const gzipCopy = await receive(report.email);
+    // D1 refuses every record batch from the third on, for good: each retry resumes at the checkpoint
+    // and fails again, until the queue gives up.
+    const d1 = faultyD1(env.DB, [{ on: 'batch', match: RECORD_INSERT, nth: 3, times: Infinity }]);
+    const outage = envWith({ DB: d1.db, INGEST_QUEUE: capturingQueue().queue });
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      expect((await deliver(gzipCopy.queued[0]!, outage, { attempts: attempt })).retryMessages).toHaveLength(1);
+    }
+    expect(d1.fired).toEqual([6]);
+    await deliver(gzipCopy.queued[0]!, outage, { queue: 'mailcheck-ingest-dlq' });
+    expect(await inboundStatus(gzipCopy.inboundId)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/injected D1 batch failure #6/) });
+    // Half of it is in D1, still `ingesting`, counted nowhere.
+    expect(await scalar("SELECT records_ingested AS v FROM aggregate_reports WHERE report_id = 'fault-takeover.example'")).toBe(2 * RECORDS_PER_BATCH);
+    expect(await scalar("SELECT count(*) AS v FROM aggregate_daily WHERE domain = 'takeover.example'")).toBe(0);
+
+    // The reporter sends the same report again, as plain XML this time (other bytes, another message).
+    const xmlCopy = await receive(reportEmail([{ filename: 'takeover.xml', contentType: 'text/xml', bytes: new TextEncoder().encode(report.xml) }]));
+    expect(xmlCopy.inboundId).not.toBe(gzipCopy.inboundId);
+    await deliver(xmlCopy.queued[0]!, healthyEnv().env);
+    expect((await inboundStatus(xmlCopy.inboundId)).status).toBe('parsed');
+    const id = await expectStoredExactlyOnce(report.xml);
+    expect(await scalar('SELECT inbound_id AS v FROM aggregate_reports WHERE id = ?', id)).toBe(xmlCopy.inboundId);
+
+    // D1 is back; the failed message is replayed: the report is already stored, from the other copy.
+    const replay = capturingQueue();
+    const response = await worker.fetch(
+      new Request('http://mailcheck.test/api/admin/replay', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ status: 'failed' }),
+      }),
+      envWith({ INGEST_QUEUE: replay.queue }),
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(202);
+    expect(replay.sent).toContainEqual({ inboundId: gzipCopy.inboundId });
+    for (const message of replay.sent) await deliver(message, healthyEnv().env);
+    expect(await inboundStatus(gzipCopy.inboundId)).toMatchObject({ status: 'duplicate', reason_code: 'duplicate-report' });
+    await expectStoredExactlyOnce(report.xml);
+  });
+});
+
+/** A one-shot signal for ordering two deliveries' D1 calls. */
+function signal() {
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return { fire, fired };
+}
+
+describe('a takeover racing a replay', () => {
+  it('counts the report once when the failed first copy is replayed while a second copy is taking it over', async () => {
+    const report = generatedReport('takeover-race.example', RECORDS);
+    const gzipCopy = await receive(report.email);
+    const d1 = faultyD1(env.DB, [{ on: 'batch', match: RECORD_INSERT, nth: 3, times: Infinity }]);
+    const outage = envWith({ DB: d1.db, INGEST_QUEUE: capturingQueue().queue });
+    for (let attempt = 1; attempt <= 6; attempt++) await deliver(gzipCopy.queued[0]!, outage, { attempts: attempt });
+    await deliver(gzipCopy.queued[0]!, outage, { queue: 'mailcheck-ingest-dlq' });
+    expect((await inboundStatus(gzipCopy.inboundId)).status).toBe('failed');
+    const xmlCopy = await receive(reportEmail([{ filename: 'race.xml', contentType: 'text/xml', bytes: new TextEncoder().encode(report.xml) }]));
+
+    // The interleaving, forced by holding D1 calls at the binding:
+    //  1. the XML copy (B) reads the report row: its owner (the gzip copy, A) has failed, so B will take over;
+    //  2. an administrator replays A, whose delivery resumes the report from its checkpoint;
+    //  3. B discards the records and makes the report its own;
+    //  4. A writes the rest and completes the report (roll-ups), then B writes its records.
+    const bAtDiscard = signal();
+    const aClaimed = signal();
+    const bTookOver = signal();
+    const aDone = signal();
+    let bInserts = 0;
+    let aInserts = 0;
+    const takeoverBatch = (sqls: string[]) => sqls.some((q) => /DELETE FROM aggregate_records/.test(q));
+    const dB = faultyD1(env.DB, [], {
+      beforeBatch: async (sqls) => {
+        if (takeoverBatch(sqls)) {
+          bAtDiscard.fire();
+          await aClaimed.fired;
+        }
+        if (sqls.some((q) => RECORD_INSERT.test(q)) && bInserts++ === 0) await aDone.fired;
+      },
+      afterBatch: (_n, sqls) => {
+        if (takeoverBatch(sqls)) bTookOver.fire();
+      },
+    });
+    const dA = faultyD1(env.DB, [], {
+      beforeBatch: async (sqls) => {
+        if (sqls.some((q) => RECORD_INSERT.test(q)) && aInserts++ === 0) {
+          aClaimed.fire();
+          await bTookOver.fired;
+        }
+      },
+      afterBatch: (_n, sqls) => {
+        if (sqls.some((q) => ROLLUP.test(q))) aDone.fire();
+      },
+    });
+    const bQueue = capturingQueue();
+    const b = deliver(xmlCopy.queued[0]!, envWith({ DB: dB.db, INGEST_QUEUE: bQueue.queue }));
+    await bAtDiscard.fired;
+    const replay = capturingQueue();
+    const response = await worker.fetch(
+      new Request('http://mailcheck.test/api/admin/replay', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer test-admin-token-0123456789abcdef', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ids: [gzipCopy.inboundId] }),
+      }),
+      envWith({ INGEST_QUEUE: replay.queue }),
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(202);
+    await deliver(replay.sent[0]!, envWith({ DB: dA.db, INGEST_QUEUE: capturingQueue().queue }));
+    await b;
+    // The roll-ups count every record once (before the fix they missed the records B had discarded).
+    await expectStoredExactlyOnce(report.xml);
+    // The revived first copy kept its report and completed it; the second copy found the owner
+    // alive again and waits (a continuation), then sees the report stored by the other: duplicate.
+    expect((await inboundStatus(gzipCopy.inboundId)).status).toBe('parsed');
+    expect(bQueue.sent).toEqual([{ inboundId: xmlCopy.inboundId, continuation: true }]);
+    await deliver(bQueue.sent[0]!, healthyEnv().env);
+    expect((await inboundStatus(xmlCopy.inboundId)).status).toBe('duplicate');
     await expectStoredExactlyOnce(report.xml);
   });
 });
