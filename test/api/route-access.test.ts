@@ -161,6 +161,40 @@ const ROUTES: Record<string, Example> = {
   'GET /upload': { kind: 'self', request: () => ({ path: '/upload' }), adminStatus: 200 },
   'POST /upload': { kind: 'ingest', request: () => ({ path: '/upload', body: 'content=%3Cfeedback%2F%3E', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
   'GET /account': { kind: 'self', request: () => ({ path: '/account' }), adminStatus: 200 },
+  // Reports and metrics pages (docs/ui.md): the statistics routes' rules, as the caller.
+  'GET /reports': { kind: 'self', request: () => ({ path: '/reports' }), adminStatus: 200 },
+  'GET /domains/:domain/reports': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}/reports?from=2024-06-01&to=2024-06-30` }), adminStatus: 200 },
+  'GET /domains/:domain/reports/records': { kind: 'domain', request: (ids) => ({ path: `/domains/${ids.ownDomain}/reports/records?from=2024-06-01&to=2024-06-30` }), adminStatus: 200 },
+  'GET /reports/:id{[0-9]+}': { kind: 'domain', request: (ids) => ({ path: `/reports/${ids.ownReport}` }), adminStatus: 200 },
+  'GET /metrics': { kind: 'read', request: () => ({ path: '/metrics' }), adminStatus: 200 },
+  // Administration pages: the admin API's rule. Changes aimed at group/user/domain 999999 check the rule
+  // without touching the rows other entries here use (an administrator gets the API's 404 as a page).
+  'GET /admin': { kind: 'admin', request: () => ({ path: '/admin' }), adminStatus: 200 },
+  'GET /admin/users': { kind: 'admin', request: () => ({ path: '/admin/users' }), adminStatus: 200 },
+  'POST /admin/users': { kind: 'admin', request: () => ({ path: '/admin/users', body: 'email=route-ui-user%40agency.example&role=member', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /admin/users/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/admin/users/${ids.memberUser}` }), adminStatus: 200 },
+  'POST /admin/users/:id{[0-9]+}': { kind: 'admin', request: () => ({ path: '/admin/users/999999', body: 'name=Nobody&role=member', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 404 },
+  'POST /admin/users/:id{[0-9]+}/delete': { kind: 'admin', request: () => ({ path: '/admin/users/999999/delete' }), adminStatus: 404 },
+  'GET /admin/groups': { kind: 'admin', request: () => ({ path: '/admin/groups' }), adminStatus: 200 },
+  'POST /admin/groups': { kind: 'admin', request: () => ({ path: '/admin/groups', body: 'name=Route+UI+group', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  'GET /admin/groups/:id{[0-9]+}': { kind: 'admin', request: (ids) => ({ path: `/admin/groups/${ids.ownGroup}` }), adminStatus: 200 },
+  'POST /admin/groups/:id{[0-9]+}': { kind: 'admin', request: () => ({ path: '/admin/groups/999999', body: 'name=Renamed', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/delete': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/delete' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/members': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/members', body: 'email=nobody%40agency.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/members/:userId{[0-9]+}/remove': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/members/999999/remove' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/domains': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/domains', body: 'domain=example.com', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/domains/:domainId{[0-9]+}/unlink': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/domains/999999/unlink' }), adminStatus: 404 },
+  'POST /admin/groups/:id{[0-9]+}/notifications': { kind: 'admin', request: () => ({ path: '/admin/groups/999999/notifications', body: 'webhook=&email=', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 404 },
+  'GET /admin/domains': { kind: 'admin', request: () => ({ path: '/admin/domains' }), adminStatus: 200 },
+  'POST /admin/domains': { kind: 'admin', request: () => ({ path: '/admin/domains', body: 'name=route-ui-admin.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 303 },
+  // The outcome lists what was skipped and why, so it answers at once rather than after a redirect.
+  'POST /admin/domains/bulk': { kind: 'admin', request: () => ({ path: '/admin/domains/bulk', body: 'csv=route-ui-bulk-1.example%0Aroute-ui-bulk-2.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 200 },
+  'POST /admin/domains/:id{[0-9]+}/delete': { kind: 'admin', request: () => ({ path: '/admin/domains/999999/delete' }), adminStatus: 404 },
+  'GET /admin/tokens': { kind: 'admin', request: () => ({ path: '/admin/tokens' }), adminStatus: 200 },
+  // The new token is shown on the page answering the POST (never in a redirect's URL).
+  'POST /admin/tokens': { kind: 'admin', request: () => ({ path: '/admin/tokens', body: 'name=route-ui-token&scopes=read&email=member%40own.example', contentType: 'application/x-www-form-urlencoded' }), adminStatus: 201 },
+  'POST /admin/tokens/:id{[0-9]+}/revoke': { kind: 'admin', request: () => ({ path: '/admin/tokens/999999/revoke' }), adminStatus: 404 },
+  'GET /admin/audit': { kind: 'admin', request: () => ({ path: '/admin/audit' }), adminStatus: 200 },
   'GET /api-docs': { kind: 'self', request: () => ({ path: '/api-docs' }), adminStatus: 200 },
 };
 
