@@ -355,6 +355,7 @@ export const domainRoutes = new Hono<UiEnv>()
           </form>
           <a href={`/domains/${path}/reports`}>DMARC and TLS reports for {name}</a>
           <a href={`/domains/${path}/mta-sts`}>MTA-STS hosting for {name}</a>
+          <a href={`/domains/${path}/reject-path`}>The path to p=reject for {name}</a>
         </div>
         {status.pending ? null : (
           <>

@@ -666,6 +666,10 @@ async function domainReports(c: UiContext) {
         <strong>{count(summary.would_be_blocked_at_reject)}</strong> messages ({percentOf(summary.would_be_blocked_at_reject, summary.messages)} of all) failed DMARC and
         were not rejected. With a DMARC policy of <code>p=reject</code>, receivers would refuse them.
       </p>
+      <p>
+        <a href={`/domains/${encodeURIComponent(summary.domain)}/reject-path`}>The path to p=reject for {summary.domain}</a>: who still fails,
+        whether each is a known service, forwarded mail or spoofing, and the next safe policy step.
+      </p>
       {blockingServices.length > 0 ? (
         <>
           <p>If any of these services send legitimate mail for you, fix their DKIM signing or SPF alignment before moving to reject.</p>
