@@ -116,6 +116,24 @@ async function ensureDevAdmin(adminToken: string) {
   if (!response.ok && response.status !== 409) throw new Error(`could not create ${DEV_ADMIN}: ${response.status} ${await response.text()}`);
 }
 
+/**
+ * Monitors the domains the sample reports are about, so the web UI's domain list, domain pages and
+ * reports have something to show. Their first checks run within a minute over the configured DoH
+ * resolver (DOH_URL; Cloudflare's by default). A domain already there answers 409: fine.
+ */
+async function monitorSampleDomains(adminToken: string) {
+  const headers = { Authorization: `Bearer ${adminToken}` };
+  const reports = (await (await fetch(`${BASE}/api/reports?limit=500`, { headers })).json()) as { items: { domain: string }[] };
+  for (const name of new Set(reports.items.map((r) => r.domain))) {
+    const response = await fetch(`${BASE}/api/admin/domains`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    if (!response.ok && response.status !== 409) console.log(`could not monitor ${name}: ${response.status} ${await response.text()}`);
+  }
+}
+
 async function summary(adminToken: string) {
   const headers = { Authorization: `Bearer ${adminToken}` };
   const inbound = (await (await fetch(`${BASE}/api/inbound?limit=500`, { headers })).json()) as { items: { status: string }[] };
@@ -152,12 +170,14 @@ async function main() {
     await ingestSamples(adminToken, ingestToken);
   }
   await ensureDevAdmin(adminToken);
+  await monitorSampleDomains(adminToken);
   await summary(adminToken);
   console.log(`
 MailCheck Edge is running at ${BASE}
 
   Sign in (development only) as ${DEV_ADMIN}: ${BASE}/auth/dev-sign-in?email=${DEV_ADMIN}
-  then browse ${BASE}/api/me and ${BASE}/api/reports.
+  then open the web UI at ${BASE}/ (domains, reports, metrics, administration);
+  the JSON API is under ${BASE}/api/ (spec: ${BASE}/api/openapi.json).
 
   Or use the bootstrap admin token from ${DEV_VARS}:
     export MAILCHECK_TOKEN=${adminToken}
