@@ -13,6 +13,7 @@ import { jsonOrCsv, problems } from './openapi/responses';
 import { access } from './openapi/security';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageFrom, pageOf, pageQuery } from './pagination';
 import { invalid, problem } from './problem';
+import { SOURCE_BASE_DOMAIN, SOURCE_PTR, SOURCE_SERVICE_NAME, SOURCE_SERVICE_TYPE, sourceNameJoins } from '../senders/source-name-sql';
 
 /**
  * Aggregate-report statistics for one domain (optionally with its sub-domains) over a range of days
@@ -595,10 +596,10 @@ export const aggregateReportRoutes = new ApiRouter()
     const rows = await database(c.env.DB).all<SourceRow>(sql`
       SELECT g.source_ip, g.messages, g.dmarc_pass, g.messages - g.dmarc_pass AS dmarc_fail, g.dkim_pass, g.spf_pass,
         g.quarantined, g.rejected, g.would_be_blocked_at_reject,
-        coalesce(json_extract(rd.result, '$.confirmed[0]'), json_extract(rd.result, '$.ptr[0]')) AS ptr,
-        json_extract(rd.result, '$.base_domain') AS base_domain,
-        coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
-        coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type
+        ${SOURCE_PTR} AS ptr,
+        ${SOURCE_BASE_DOMAIN} AS base_domain,
+        ${SOURCE_SERVICE_NAME} AS service_name,
+        ${SOURCE_SERVICE_TYPE} AS service_type
       FROM (
         SELECT source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, sum(dkim_pass) AS dkim_pass,
           sum(spf_pass) AS spf_pass, sum(disposition_quarantine) AS quarantined, sum(disposition_reject) AS rejected,
@@ -610,8 +611,7 @@ export const aggregateReportRoutes = new ApiRouter()
         ORDER BY sort_value DESC, source_ip ASC
         LIMIT ${limit + 1}
       ) g
-      LEFT JOIN reverse_dns rd ON rd.ip = g.source_ip
-      LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+      ${sourceNameJoins('g.source_ip')}
       ORDER BY g.sort_value DESC, g.source_ip ASC`);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
@@ -657,9 +657,9 @@ export const aggregateReportRoutes = new ApiRouter()
         sum(s.messages) - sum(s.dmarc_pass) AS dmarc_fail, sum(s.dkim_pass) AS dkim_aligned_pass,
         sum(s.spf_pass) AS spf_aligned_pass, sum(s.would_be_blocked_at_reject) AS would_be_blocked_at_reject
       FROM (
-        SELECT g.*, json_extract(rd.result, '$.base_domain') AS base_domain,
-          coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
-          coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type
+        SELECT g.*, ${SOURCE_BASE_DOMAIN} AS base_domain,
+          ${SOURCE_SERVICE_NAME} AS service_name,
+          ${SOURCE_SERVICE_TYPE} AS service_type
         FROM (
           SELECT source_ip, sum(messages) AS messages, sum(dmarc_pass) AS dmarc_pass, sum(dkim_pass) AS dkim_pass,
             sum(spf_pass) AS spf_pass, sum(fail_not_rejected) AS would_be_blocked_at_reject
@@ -667,8 +667,7 @@ export const aggregateReportRoutes = new ApiRouter()
           WHERE ${domainMatch('domain', scope)} AND ${dayIn('day', scope.range)}
           GROUP BY source_ip
         ) g
-        LEFT JOIN reverse_dns rd ON rd.ip = g.source_ip
-        LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+        ${sourceNameJoins('g.source_ip')}
       ) s
       GROUP BY s.service_name, s.service_type, CASE WHEN s.service_name IS NULL THEN s.base_domain END
       ORDER BY messages DESC, s.service_name ASC, base_domain ASC`);

@@ -10,6 +10,7 @@ import { addDays } from '../stats/date-range';
 import { loadRejectPaths } from '../stats/reject-path-data';
 import type { RejectPath } from '../stats/reject-path';
 import type { Week } from './week';
+import { SOURCE_PTR, SOURCE_SERVICE_NAME, SOURCE_SERVICE_TYPE, sourceNameJoins } from '../senders/source-name-sql';
 
 /** Domains shown one by one (the most mail first) with their path to reject; the rest are counted. */
 export const MAX_DIGEST_DOMAINS = 20;
@@ -106,12 +107,11 @@ export async function buildDigest(d1: D1Database, groupId: number, week: Week): 
       GROUP BY d.name ORDER BY messages DESC, d.name ASC`),
     db.all<Digest['new_sources']['items'][number] & { service_name: string | null; service_type: string | null; total: number }>(sql`
       SELECT n.domain, n.source_ip, n.first_seen, n.messages, n.dmarc_pass, n.total,
-        coalesce(json_extract(rd.result, '$.confirmed[0]'), json_extract(rd.result, '$.ptr[0]')) AS ptr,
-        coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
-        coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type
+        ${SOURCE_PTR} AS ptr,
+        ${SOURCE_SERVICE_NAME} AS service_name,
+        ${SOURCE_SERVICE_TYPE} AS service_type
       FROM (SELECT *, count(*) OVER () AS total FROM (${firstSeen}) ORDER BY messages DESC, domain, source_ip LIMIT ${MAX_NEW_SOURCES}) n
-      LEFT JOIN reverse_dns rd ON rd.ip = n.source_ip
-      LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+      ${sourceNameJoins('n.source_ip')}
       ORDER BY n.messages DESC, n.domain, n.source_ip`),
     db.all<{ domain: string; n: number }>(sql`SELECT domain, count(*) AS n FROM (${firstSeen}) GROUP BY domain`),
     db.all<{ domain: string; severity: string; n: number }>(sql`SELECT domain, severity, count(*) AS n FROM (${latestFindings}) GROUP BY domain, severity`),

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { database } from '../db/client';
 import { addDays, msToDay, type DayRange } from './date-range';
 import { decideRejectPath, type FailingSourceInput, type RejectPath, type RejectPathInput } from './reject-path';
+import { SOURCE_BASE_DOMAIN, SOURCE_PTR, SOURCE_SERVICE_NAME, SOURCE_SERVICE_TYPE, sourceNameJoins } from '../senders/source-name-sql';
 
 export const REJECT_PATH_DAYS = 30;
 /** Failing sources classified one by one per domain; the rest are summed as unknown (docs/reject-path.md). */
@@ -70,14 +71,13 @@ export async function loadRejectPaths(d1: D1Database, domains: readonly string[]
     ),
     db.all<SourceRow>(sql`
       SELECT g.domain, g.source_ip, g.messages, g.dmarc_pass, g.dkim_pass, g.spf_pass, g.quarantined, g.rejected, g.fail_not_rejected,
-        coalesce(json_extract(rd.result, '$.confirmed[0]'), json_extract(rd.result, '$.ptr[0]')) AS ptr,
-        json_extract(rd.result, '$.base_domain') AS base_domain,
-        coalesce(sm.name, json_extract(rd.result, '$.service.name')) AS service_name,
-        coalesce(sm.type, json_extract(rd.result, '$.service.type')) AS service_type,
+        ${SOURCE_PTR} AS ptr,
+        ${SOURCE_BASE_DOMAIN} AS base_domain,
+        ${SOURCE_SERVICE_NAME} AS service_name,
+        ${SOURCE_SERVICE_TYPE} AS service_type,
         rd.status AS lookup_status
       FROM (${ranked}) g
-      LEFT JOIN reverse_dns rd ON rd.ip = g.source_ip
-      LEFT JOIN sender_map sm ON sm.base_domain = json_extract(rd.result, '$.base_domain')
+      ${sourceNameJoins('g.source_ip')}
       WHERE g.rn <= ${MAX_CLASSIFIED_SOURCES}
       ORDER BY g.domain, g.rn`),
     db.all<{ domain: string; sources: number; dmarc_fail: number; fail_not_rejected: number; quarantined: number }>(sql`
