@@ -14,6 +14,7 @@ import { parseTargetSpec, resolveTargets, type TargetSpec } from '../scan/resolv
 import { createScanCache, scanTargets, type ScanTarget } from '../scan/scan-target.ts';
 import { parseAllowList } from '../scan/target-guard.ts';
 import { formatText } from './text-format.ts';
+import { UsageError } from '../../../src/cli/usage-error.ts';
 
 export const SCAN_USAGE = `usage: mailcheck-probe scan <host[:port]...> [options]
 
@@ -33,8 +34,6 @@ export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
-
-class UsageError extends Error {}
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

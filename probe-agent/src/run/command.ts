@@ -13,6 +13,7 @@ import { createScanCache, scanTarget } from '../scan/scan-target.ts';
 import { AgentUnauthorized, createProbeApi } from './api-client.ts';
 import { runDaemon } from './daemon.ts';
 import { createLogger, type Level } from './log.ts';
+import { UsageError } from '../../../src/cli/usage-error.ts';
 
 export const RUN_USAGE = `Usage: mailcheck-probe run --api <url> --token <token> [options]
 
@@ -33,8 +34,6 @@ port 25, and posts the results back. Runs until SIGTERM or SIGINT.
   --max-connections <n>     TCP connections per IP (default 40)
   --log-level <level>       debug, info (default), warn or error
 Logs are JSON lines on stdout.`;
-
-class UsageError extends Error {}
 
 function positive(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
