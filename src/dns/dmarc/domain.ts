@@ -1,4 +1,5 @@
 import { getDomain, getPublicSuffix } from 'tldts';
+import { normaliseDomainName } from '../../lib/domain-name';
 
 /**
  * Domain names and the Public Suffix List (RFC 7489 §3.2). The list itself comes from `tldts`, which
@@ -8,34 +9,16 @@ import { getDomain, getPublicSuffix } from 'tldts';
  */
 export type SuffixList = 'all' | 'icann';
 
-const MAX_NAME_LENGTH = 253;
-const MAX_LABEL_LENGTH = 63;
-const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
-
 export type NormalisedDomain = { ok: true; domain: string } | { ok: false; reason: string };
 
-/** Lower-cases, drops one trailing dot and turns U-labels into A-labels (RFC 9989 extracts A-labels). */
+/**
+ * A name a check may look up, in the one normal form (src/lib/domain-name.ts, `dns` rules: underscore
+ * labels and TLDs allowed); RFC 9989 extracts A-labels, which that form has.
+ */
 export function normaliseDomain(input: string): NormalisedDomain {
-  let name = input.trim().toLowerCase();
-  if (name.endsWith('.')) name = name.slice(0, -1);
-  if (name === '') return { ok: false, reason: 'the domain name is empty' };
-  if (/[^\x21-\x7e]/.test(name)) {
-    try {
-      // The WHATWG URL parser applies UTS #46 and Punycode, so IDNs work without another package.
-      name = new URL(`http://${name}/`).hostname;
-    } catch {
-      return { ok: false, reason: `"${input}" is not a valid internationalised domain name` };
-    }
-  }
-  if (name.length > MAX_NAME_LENGTH) return { ok: false, reason: `the name is longer than ${MAX_NAME_LENGTH} characters` };
-  const labels = name.split('.');
-  for (const label of labels) {
-    if (label.length === 0) return { ok: false, reason: `"${input}" has an empty label` };
-    if (label.length > MAX_LABEL_LENGTH) return { ok: false, reason: `a label of "${input}" is longer than ${MAX_LABEL_LENGTH} characters` };
-    if (!LABEL.test(label)) return { ok: false, reason: `"${label}" is not a valid DNS label` };
-  }
-  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return { ok: false, reason: `"${input}" looks like an IP address, not a domain` };
-  return { ok: true, domain: name };
+  const result = normaliseDomainName(input, 'dns');
+  if ('name' in result) return { ok: true, domain: result.name };
+  return { ok: false, reason: `${input.trim() ? `"${input.trim()}"` : 'the domain name'} ${result.error}` };
 }
 
 function pslOptions(list: SuffixList) {
