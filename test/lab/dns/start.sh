@@ -15,21 +15,16 @@ DOH_PORT="${DNS_LAB_DOH_PORT:-18053}"
 DOH_URL="http://127.0.0.1:$DOH_PORT/dns-query"
 PACKAGES=(knot knot-dnsutils knot-resolver dnsdist)
 
-log() { printf '[dns-lab] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-mkdir -p "$RUN"
-# One start at a time (two vitest projects, or CI and a developer, may call this together).
-exec 9>"$RUN/.lock"
-flock 9
+LAB_NAME=dns-lab
+# shellcheck source=../lib.sh
+source "$LAB/../lib.sh"
+lab_lock
 
 # A fingerprint of everything that shapes the running lab: a change restarts it.
 fingerprint() {
   {
     printf '%s\n' "$KNOT_PORT $KRESD_PORT $DNSDIST_PORT $DOH_PORT"
-    cat "$LAB/start.sh"
+    cat "$LAB/start.sh" "$LAB/../lib.sh"
     for f in "$LAB"/zones/*.zone; do printf '%s\n' "$f"; cat "$f"; done
   } | sha256sum | cut -d' ' -f1
 }
@@ -46,12 +41,6 @@ doh_answers() {
   ' "$1" 2>/dev/null
 }
 
-# The process in $RUN/<name>.pid runs (an ended one may linger as a zombie until init reaps it).
-alive() {
-  local stat
-  [[ -f "$RUN/$1.pid" ]] && stat="$(ps -o stat= -p "$(cat "$RUN/$1.pid")" 2>/dev/null)" && [[ -n "$stat" && "$stat" != Z* ]]
-}
-
 FP="$(fingerprint)"
 if alive knotd && alive kresd && alive dnsdist && [[ "$(cat "$RUN/fingerprint" 2>/dev/null)" == "$FP" ]] \
   && doh_answers "$DOH_URL"; then
@@ -63,23 +52,7 @@ fi
 DNS_LAB_LOCKED=1 bash "$LAB/stop.sh" >/dev/null 2>&1 || true
 
 # --- packages ---------------------------------------------------------------------------------
-T0="$(now)"
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  [[ "$(id -u)" == 0 ]] || die "missing Debian packages ${missing[*]}: run as root, or apt-get install them"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Wait for another apt/dpkg run on this machine instead of failing on its lock.
-  apt-get -o DPkg::Lock::Timeout=600 update >"$RUN/apt.log" 2>&1 || { cat "$RUN/apt.log" >&2; die "apt-get update failed"; }
-  log "apt-get update: $(elapsed "$T0") s"
-  T0="$(now)"
-  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >>"$RUN/apt.log" 2>&1 \
-    || { cat "$RUN/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
-  log "apt-get install: $(elapsed "$T0") s"
-fi
+ensure_packages "${PACKAGES[@]}"
 for b in knotd knotc keymgr kdig kresd dnsdist; do
   command -v "$b" >/dev/null || [[ -x "/usr/sbin/$b" ]] || die "$b not found after install"
 done

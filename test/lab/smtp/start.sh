@@ -16,15 +16,10 @@ PACKAGES=(postfix sslscan testssl.sh)
 # The Postfix set-ups, by name (setups.json has their addresses); drop and busy are drop-server.mjs.
 POSTFIX_SETUPS=(modern legacy nostarttls expired wrongname selfsigned)
 
-log() { printf '[smtp-lab] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-mkdir -p "$RUN"
-# One start at a time (vitest's global setup, CI and a developer may call this together).
-exec 9>"$RUN/.lock"
-flock 9
+LAB_NAME=smtp-lab
+# shellcheck source=../lib.sh
+source "$LAB/../lib.sh"
+lab_lock
 
 # A value from setups.json: field FIELD of set-up NAME.
 setup_field() {
@@ -35,7 +30,7 @@ setup_field() {
 # A fingerprint of everything that shapes the running lab: a change restarts it.
 fingerprint() {
   {
-    cat "$LAB/start.sh" "$LAB/drop-server.mjs" "$LAB/setups.json"
+    cat "$LAB/start.sh" "$LAB/../lib.sh" "$LAB/drop-server.mjs" "$LAB/setups.json"
     cat "$CERTS"/*.pem
   } | sha256sum | cut -d' ' -f1
 }
@@ -48,12 +43,6 @@ greeting() {
 # Postfix logs to syslog unless stderr is a terminal, and there is no syslog here: `script` gives it one,
 # so its errors reach our stderr.
 pf() { script -qec "postfix -c $(printf '%q' "$1") $2" /dev/null 9>&-; }
-
-# The process in $RUN/<name>.pid runs (an ended one may linger as a zombie until init reaps it).
-alive() {
-  local stat
-  [[ -f "$RUN/$1.pid" ]] && stat="$(ps -o stat= -p "$(cat "$RUN/$1.pid")" 2>/dev/null)" && [[ -n "$stat" && "$stat" != Z* ]]
-}
 
 all_up() {
   local n
@@ -79,26 +68,10 @@ fi
 SMTP_LAB_LOCKED=1 bash "$LAB/stop.sh" >/dev/null 2>&1 || true
 
 # --- packages ---------------------------------------------------------------------------------
-T0="$(now)"
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  [[ "$(id -u)" == 0 ]] || die "missing Debian packages ${missing[*]}: run as root, or apt-get install them"
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # "No configuration": the package then neither writes /etc/postfix/main.cf nor starts a system
-  # instance, which would listen on 0.0.0.0:25 and keep the lab's instances from binding 127.0.25.x:25.
-  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
-  # Wait for another apt/dpkg run on this machine instead of failing on its lock.
-  apt-get -o DPkg::Lock::Timeout=600 update >"$RUN/apt.log" 2>&1 || { cat "$RUN/apt.log" >&2; die "apt-get update failed"; }
-  log "apt-get update: $(elapsed "$T0") s"
-  T0="$(now)"
-  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >>"$RUN/apt.log" 2>&1 \
-    || { cat "$RUN/apt.log" >&2; die "apt-get install ${missing[*]} failed"; }
-  log "apt-get install: $(elapsed "$T0") s"
-fi
+# "No configuration": the package then neither writes /etc/postfix/main.cf nor starts a system
+# instance, which would listen on 0.0.0.0:25 and keep the lab's instances from binding 127.0.25.x:25.
+before_install() { echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections; }
+ensure_packages "${PACKAGES[@]}"
 export PATH="$PATH:/usr/sbin"
 for b in postfix postconf sslscan testssl openssl script; do
   command -v "$b" >/dev/null || die "$b not found after install"
