@@ -28,8 +28,8 @@ export interface GeneratedReport {
   xmlBytes: number;
 }
 
-/** mulberry32: tiny, fast, good enough for test data. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for test data (the same seed gives the same data). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -16,7 +16,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, strToU8, zipSync } from 'fflate';
 import { healthy, makeSandbox, startProgrammatic, wrangler, type RunningWorker, type Sandbox, type Tokens } from './e2e';
-import { reportXml } from './generate-report';
+import { prng, reportXml } from './generate-report';
 
 export type Expected = 'parsed' | 'duplicate' | 'rejected';
 type Kind = 'report' | 'resend' | 'same-report' | 'corrupt-gzip' | 'no-report' | 'invalid-xml';
@@ -71,18 +71,6 @@ export interface LoadResult {
   /** 5xx answers from the local email endpoint, each retried (a sending MTA retries a temporary failure). */
   temporaryRefusals: number;
   mode: string;
-}
-
-/** mulberry32, as in generate-report.ts: the same seed gives the same mix. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Records per report, skewed like real traffic: most reports are a handful of rows, a few are thousands. */
