@@ -35,6 +35,8 @@ export default {
       await purgeExpiredData(env, new Date(controller.scheduledTime));
     } else {
       await requeueStalled(env);
+      // Drains a week's digests that the daily run could not finish (at most 25 per run).
+      await sendWeeklyDigests(env, new Date(controller.scheduledTime), { mayStart: false });
     }
   },
 } satisfies ExportedHandler<Env, IngestMessage | MonitorMessage | SenderLookupMessage>;

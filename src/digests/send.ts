@@ -6,8 +6,9 @@
  * Bounded: one invocation builds at most MAX_DIGESTS_PER_RUN digests, each a fixed DIGEST_QUERIES D1
  * queries plus the claim, the outcome and one send_email call, so a run stays near 400 D1 queries and
  * 25 emails, well inside the 1,000 subrequests of an invocation that also schedules the monitors and
- * snapshots metrics. Monday's run starts a week; when more groups are due than one run may build, the
- * following days' runs continue the week Monday began.
+ * snapshots metrics. Monday's daily run starts a week; when more groups are due than one run may build,
+ * the half-hourly cron continues the week Monday began (25 every 30 minutes, ~1,200 groups a day), and
+ * so do the following days' daily runs.
  */
 import { sql } from 'drizzle-orm';
 import { database } from '../db/client';
@@ -27,24 +28,32 @@ export interface DigestRun {
   remaining: number;
 }
 
-/** Never throws: the daily cron runs other work after it. */
-export async function sendWeeklyDigests(env: Env, now: Date): Promise<DigestRun | null> {
+export interface DigestRunOptions {
+  /**
+   * May this run start a week (true on the daily cron)? The half-hourly cron only continues one: on
+   * Monday it would otherwise start at 00:00, before the reports about Sunday have arrived.
+   */
+  mayStart?: boolean;
+}
+
+/** Never throws: the crons run other work after it. */
+export async function sendWeeklyDigests(env: Env, now: Date, options: DigestRunOptions = {}): Promise<DigestRun | null> {
   try {
-    return await sendDueDigests(env, now);
+    return await sendDueDigests(env, now, options);
   } catch (error) {
     console.error('weekly digests:', error);
     return null;
   }
 }
 
-export async function sendDueDigests(env: Env, now: Date): Promise<DigestRun> {
+export async function sendDueDigests(env: Env, now: Date, { mayStart = true }: DigestRunOptions = {}): Promise<DigestRun> {
   const week = previousWeek(now);
   const run: DigestRun = { week: week.week, sent: 0, failed: 0, remaining: 0 };
   // Without a sender address there is nothing to send; the digests are still in the API and the UI.
   if (!env.NOTIFY_EMAIL || !env.NOTIFY_FROM) return run;
   const db = database(env.DB);
-  const monday = new Date(now).getUTCDay() === 1;
-  if (!monday) {
+  const starts = mayStart && new Date(now).getUTCDay() === 1;
+  if (!starts) {
     const started = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM digest_deliveries WHERE week = ${week.week}`);
     if (!started?.n) return run;
   }

@@ -5,7 +5,8 @@ import { migrate } from '../ingest/helpers';
 
 /**
  * One cron run builds at most MAX_DIGESTS_PER_RUN digests (the subrequest budget, docs/digests.md);
- * the days after continue the week Monday began, and every group gets its digest once.
+ * the half-hourly cron and the days after continue the week Monday began, and every group gets its
+ * digest once.
  */
 
 const GROUPS = MAX_DIGESTS_PER_RUN + 3;
@@ -36,6 +37,19 @@ describe('many groups', () => {
     const tuesday = await sendDueDigests(mailEnv, new Date('2024-06-18T03:17:00Z'));
     expect(tuesday).toEqual({ week: '2024-W24', sent: GROUPS - MAX_DIGESTS_PER_RUN, failed: 0, remaining: 0 });
     expect(await sendDueDigests(mailEnv, new Date('2024-06-19T03:17:00Z'))).toMatchObject({ sent: 0, remaining: 0 });
+    expect(new Set(sent.map((m) => m.to)).size).toBe(GROUPS);
+    expect(sent).toHaveLength(GROUPS);
+  });
+
+  it('lets the half-hourly cron continue a week Monday\'s daily run began, but never start one', async () => {
+    sent.length = 0;
+    // Monday 00:30, before the daily run: last week (W25) has not been started, so nothing goes out.
+    expect(await sendDueDigests(mailEnv, new Date('2024-06-24T00:30:00Z'), { mayStart: false })).toMatchObject({ week: '2024-W25', sent: 0 });
+    expect(sent).toHaveLength(0);
+    const daily = await sendDueDigests(mailEnv, new Date('2024-06-24T03:17:00Z'));
+    expect(daily).toMatchObject({ week: '2024-W25', sent: MAX_DIGESTS_PER_RUN, remaining: GROUPS - MAX_DIGESTS_PER_RUN });
+    // Half an hour later, the same day: the rest.
+    expect(await sendDueDigests(mailEnv, new Date('2024-06-24T03:30:00Z'), { mayStart: false })).toEqual({ week: '2024-W25', sent: GROUPS - MAX_DIGESTS_PER_RUN, failed: 0, remaining: 0 });
     expect(new Set(sent.map((m) => m.to)).size).toBe(GROUPS);
     expect(sent).toHaveLength(GROUPS);
   });
