@@ -151,6 +151,14 @@ describe('DANE and the edges', () => {
     expect(evaluateCertificates(r, ctx({ strict: true })).filter((f) => f.severity === 'error')).toEqual([]);
   });
 
+  it('warns when the TLSA lookup fails with SERVFAIL, but not when the agent\'s own lookup timed out', () => {
+    const failed = (dns_status: string) => probeResult({ dane: { name: '_25._tcp.mx.example.org', dns_status, authenticated: false, records: [], matched: null } });
+    expect(evaluateCertificates(failed('SERVFAIL'), ctx())).toMatchObject([{ id: 'certificate.dane-lookup-failed', severity: 'warning' }]);
+    expect(evaluateCertificates(failed('SERVFAIL'), ctx())[0]!.advice).toContain('_25._tcp.mx.example.org');
+    expect(evaluateCertificates(failed('TIMEOUT'), ctx())).toEqual([]);
+    expect(evaluateCertificates(failed('NXDOMAIN'), ctx())).toEqual([]);
+  });
+
   it('notes TLSA records without DNSSEC', () => {
     expect(ids(evaluateCertificates(probeResult({ dane: tlsa(null, false) }), ctx()))).toEqual(['certificate.dane-unsigned']);
   });

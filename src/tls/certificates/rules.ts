@@ -107,6 +107,12 @@ const RULES = {
     advice: 'The DNSSEC-validated TLSA records at {name} match none of the certificates {host} presents, so senders using DANE refuse to deliver to it. Publish TLSA records for the current certificate (e.g. "3 1 1 <SHA-256 of its public key>"), ideally before each key rollover.',
     reference: 'https://www.rfc-editor.org/rfc/rfc7672#section-3',
   },
+  'certificate.dane-lookup-failed': {
+    severity: 'warning',
+    title: 'The TLSA lookup fails',
+    advice: 'Looking up the TLSA records at {name} for {host} failed ({status}). A validating resolver answers SERVFAIL when the answer\'s DNSSEC signatures do not verify or the name servers do not answer properly; senders that use DANE then defer mail to {host} until the lookup works. Check the zone of {name} with a DNSSEC analyser (e.g. DNSViz) and its name servers.',
+    reference: 'https://www.rfc-editor.org/rfc/rfc7672#section-2.2',
+  },
   'certificate.dane-unsigned': {
     severity: 'info',
     title: 'TLSA records without DNSSEC are ignored',
