@@ -8,8 +8,10 @@
  * CLOUDFLARE_ACCOUNT_ID. The decisions live in scripts/lib/provision-plan.ts (unit-tested).
  *
  * Secrets: BOOTSTRAP_ADMIN_TOKEN and INGEST_TOKEN are taken from the environment when set, else
- * generated; they reach wrangler on stdin only, and generated ones are printed once, at the end.
- * A secret the Worker already has is left alone unless a value is given.
+ * generated; they reach wrangler on stdin only, and a generated one is printed as soon as it is set
+ * (and again at the end), so a later failure cannot lose it. A secret the Worker already has is left
+ * alone unless a value is given. Everything that can fail without touching the account (arguments,
+ * the domains file, the --api listing) is done before the first change.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,7 +56,13 @@ function run(args: string[], input?: string): void {
 function listExisting(env: string): Existing {
   const databases = parseDatabaseList(capture(['d1', 'list', '--json']));
   const buckets = parseBucketList(capture(['r2', 'bucket', 'list']));
-  const queues = parseQueueList(capture(['queues', 'list']));
+  // `queues list` shows one page of the account's queues: read pages until one adds no new name.
+  const queues: string[] = [];
+  for (let page = 1; page <= 100; page++) {
+    const names = parseQueueList(capture(['queues', 'list', '--page', String(page)])).filter((name) => !queues.includes(name));
+    if (names.length === 0) break;
+    queues.push(...names);
+  }
   let secrets: string[] = [];
   try {
     secrets = parseSecretList(capture(['secret', 'list', '--env', env, '--format', 'json']));
@@ -112,6 +120,8 @@ async function main(): Promise<number> {
     if (value.length < MIN_SECRET_LENGTH) throw new Error(`${name} from the environment must be at least ${MIN_SECRET_LENGTH} characters`);
     given.set(name, value);
   }
+  // Before any change to the account: a missing file or a refused token stops the run with nothing done.
+  const customers = await customerDomains(values);
   // Loaded only now: importing wrangler takes seconds, and a wrong argument should not wait for it.
   const { unstable_readConfig } = await import('wrangler');
   const config = unstable_readConfig({ config: CONFIG, env }, { hideWarnings: true }) as WranglerConfigLike;
@@ -120,7 +130,7 @@ async function main(): Promise<number> {
   let existing: Existing = { databases: [], buckets: [], queues: [], secrets: [] };
   if (dryRun) {
     console.log('Dry run: nothing is listed, created or written; the plan assumes an empty account.');
-    for (const args of [['d1', 'list', '--json'], ['r2', 'bucket', 'list'], ['queues', 'list'], ['secret', 'list', '--env', env, '--format', 'json']]) console.log(`would list: ${shellCommand(args)}`);
+    for (const args of [['d1', 'list', '--json'], ['r2', 'bucket', 'list'], ['queues', 'list', '--page', '1'], ['secret', 'list', '--env', env, '--format', 'json']]) console.log(`would list: ${shellCommand(args)}`);
   } else {
     existing = listExisting(env);
   }
@@ -152,23 +162,29 @@ async function main(): Promise<number> {
           break;
         }
         const value = given.get(step.name) ?? randomBytes(32).toString('base64url');
-        if (!given.has(step.name)) generated.set(step.name, value);
         run(step.command, value);
+        if (!given.has(step.name)) {
+          generated.set(step.name, value);
+          console.log(`${step.name} is set to a generated value; store it now (a password manager), it cannot be read back:\n  ${step.name}=${value}`);
+        }
         break;
       }
+      case 'skip-secret':
+        console.log(`${dryRun ? 'would skip' : 'skipped'}: ${step.name}: ${step.why}`);
+        break;
     }
   }
   if (!dryRun && resources.database.id === undefined) console.log('(the database id is now in wrangler.toml)');
 
   console.log('');
-  console.log(renderOperatorRecords(resources, operatorRecords(resources, await customerDomains(values))));
+  console.log(renderOperatorRecords(resources, operatorRecords(resources, customers)));
   if (generated.size) {
     console.log('');
-    console.log('Generated secrets: store them now (a password manager); they are not shown again:');
+    console.log('Generated secrets (as printed above when they were set): store them now; they are not shown again:');
     for (const [name, value] of generated) console.log(`  ${name}=${value}`);
   }
   console.log('');
-  console.log(`Next: npx wrangler deploy --env ${env}   (docs/deploy.md)`);
+  console.log(`Next: commit wrangler.toml, then ${env === 'production' ? 'npm run deploy' : `npx wrangler deploy --env ${env}`}   (docs/deploy.md)`);
   return 0;
 }
 

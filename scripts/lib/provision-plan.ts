@@ -67,12 +67,15 @@ export type Step =
   | { kind: 'create-bucket'; name: string; command: string[] }
   | { kind: 'create-queue'; name: string; command: string[] }
   | { kind: 'migrate'; command: string[] }
-  | { kind: 'put-secret'; name: SecretName; source: 'given' | 'generated'; command: string[] };
+  | { kind: 'put-secret'; name: SecretName; source: 'given' | 'generated'; command: string[] }
+  | { kind: 'skip-secret'; name: SecretName; why: string };
 
 /**
  * Idempotent: creates only what is missing, writes the database id only where wrangler.toml lacks it,
  * and sets a secret only when it is missing or when the operator gave a value (so a second run never
- * rotates a token behind the operator's back). Migrations always run: wrangler applies only new ones.
+ * rotates a token behind the operator's back). A missing BOOTSTRAP_ADMIN_TOKEN on a Worker that has its
+ * INGEST_TOKEN was deleted on purpose (docs/auth.md: once Access works), so it is not set again unless
+ * given. Migrations always run: wrangler applies only new ones.
  */
 export function planProvision(resources: EnvResources, existing: Existing, givenSecrets: readonly SecretName[] = []): Step[] {
   const steps: Step[] = [];
@@ -89,6 +92,14 @@ export function planProvision(resources: EnvResources, existing: Existing, given
   steps.push({ kind: 'migrate', command: ['d1', 'migrations', 'apply', database.binding, '--remote', '--env', env] });
   for (const name of SECRETS) {
     const given = givenSecrets.includes(name);
+    if (!given && name === 'BOOTSTRAP_ADMIN_TOKEN' && !existing.secrets.includes(name) && existing.secrets.includes('INGEST_TOKEN')) {
+      steps.push({
+        kind: 'skip-secret',
+        name,
+        why: `the Worker has INGEST_TOKEN but no BOOTSTRAP_ADMIN_TOKEN, so it was deleted after sign-in through Access was set up (docs/auth.md); not set again. To set one: BOOTSTRAP_ADMIN_TOKEN=<at least ${MIN_SECRET_LENGTH} characters> npm run provision -- --env ${env}`,
+      });
+      continue;
+    }
     if (given || !existing.secrets.includes(name)) {
       steps.push({ kind: 'put-secret', name, source: given ? 'given' : 'generated', command: ['secret', 'put', name, '--env', env] });
     }
@@ -159,7 +170,8 @@ export interface DnsRecord {
 
 export interface OperatorRecords {
   /** One Email Routing rule per report address. */
-  routes: { address: string; zone: string; worker: string }[];
+  /** `domain` is where mail is addressed; `zone` the Cloudflare zone holding it (its organisational domain). */
+  routes: { address: string; domain: string; zone: string; worker: string }[];
   records: DnsRecord[];
   notes: string[];
 }
@@ -177,7 +189,7 @@ export function operatorRecords(resources: EnvResources, customerDomains: readon
   if (resources.reportAddresses.length === 0) {
     notes.push(`REPORT_ADDRESSES is empty in [env.${resources.env}.vars]: set it to the address(es) you route to the Worker (e.g. dmarc-rua@reports.example.net) and run this again for the records; until then the Worker accepts any address routed to it.`);
   }
-  const routes = resources.reportAddresses.map((address) => ({ address, zone: organisational(domainOf(address)), worker: resources.worker }));
+  const routes = resources.reportAddresses.map((address) => ({ address, domain: domainOf(address), zone: organisational(domainOf(address)), worker: resources.worker }));
   const reportDomains = [...new Set(resources.reportAddresses.map(domainOf))];
   const records: DnsRecord[] = [];
   for (const customer of customerDomains) {
@@ -197,6 +209,11 @@ export function renderOperatorRecords(resources: EnvResources, records: Operator
   const out: string[] = [`What to add by hand for ${resources.env} (Worker "${resources.worker}"):`, ''];
   if (records.routes.length) {
     out.push('Email Routing (dashboard: the zone → Email → Email Routing; enable it first, it adds its own MX and SPF records):');
+    // Enabling Email Routing on a zone gives its apex MX records only; a subdomain is added on its own.
+    const subdomains = new Map(records.routes.filter((r) => r.domain !== r.zone).map((r) => [r.domain, r.zone]));
+    for (const [sub, zone] of subdomains) {
+      out.push(`  Settings → Subdomains → Add "${sub}" (in zone ${zone}): Email Routing then adds MX and SPF records for ${sub}, where the reports are addressed`);
+    }
     for (const route of records.routes) out.push(`  Routes → Custom address "${route.address}" → Action "Send to a Worker" → "${route.worker}"   (zone ${route.zone})`);
     out.push('');
   }

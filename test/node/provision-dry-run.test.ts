@@ -45,7 +45,7 @@ describe('npm run provision -- --dry-run', () => {
       `would run: npx wrangler d1 migrations apply DB --remote --env ${env}`,
       `would run: npx wrangler secret put BOOTSTRAP_ADMIN_TOKEN --env ${env}   (value on stdin: generated)`,
       `would run: npx wrangler secret put INGEST_TOKEN --env ${env}   (value on stdin: generated)`,
-      `Next: npx wrangler deploy --env ${env}`,
+      `Next: commit wrangler.toml, then ${env === 'production' ? 'npm run deploy' : 'npx wrangler deploy --env staging'}`,
     ]) {
       expect(out).toContain(line);
     }
@@ -78,4 +78,13 @@ describe('npm run provision -- --dry-run', () => {
     expect(short.status).toBe(1);
     expect(short.stderr).toMatch(/INGEST_TOKEN from the environment must be at least 32 characters/);
   });
+
+  it('stops before any change when the domains file is missing (a real run would not have set a secret yet)', () => {
+    // Not a dry run: the missing file must stop it before wrangler is first called.
+    const { status, out } = provision('--env', 'staging', '--domains-file', join(trap, 'no-such-file.txt'));
+    expect(status, out).toBe(1);
+    expect(out).toMatch(/no-such-file\.txt/);
+    expect(out).not.toContain('$ npx wrangler');
+    expect(existsSync(marker), existsSync(marker) ? readFileSync(marker, 'utf8') : '').toBe(false);
+  }, 60_000);
 });

@@ -90,6 +90,15 @@ describe('planProvision', () => {
     expect(kinds).toEqual(['write-database-id mailcheck-staging', 'create-queue mailcheck-staging-ingest-dlq', 'migrate', 'put-secret BOOTSTRAP_ADMIN_TOKEN', 'put-secret INGEST_TOKEN']);
   });
 
+  it('does not set a bootstrap token again once it was deleted (the Worker still has its ingest token), unless given', () => {
+    const existing = { ...empty, secrets: ['INGEST_TOKEN'] };
+    const secrets = planProvision(resources, existing).filter((s) => s.kind === 'put-secret' || s.kind === 'skip-secret');
+    expect(secrets).toMatchObject([{ kind: 'skip-secret', name: 'BOOTSTRAP_ADMIN_TOKEN', why: expect.stringContaining('BOOTSTRAP_ADMIN_TOKEN=<at least') }]);
+    expect(planProvision(resources, existing, ['BOOTSTRAP_ADMIN_TOKEN']).filter((s) => s.kind === 'put-secret')).toMatchObject([{ name: 'BOOTSTRAP_ADMIN_TOKEN', source: 'given' }]);
+    // A first run (neither secret yet) sets both.
+    expect(planProvision(resources, empty).filter((s) => s.kind === 'put-secret').map((s) => s.kind === 'put-secret' && s.name)).toEqual(['BOOTSTRAP_ADMIN_TOKEN', 'INGEST_TOKEN']);
+  });
+
   it('never rotates an existing secret unless a value is given', () => {
     const existing = { ...empty, secrets: ['BOOTSTRAP_ADMIN_TOKEN', 'INGEST_TOKEN'] };
     expect(planProvision(resources, existing).filter((s) => s.kind === 'put-secret')).toEqual([]);
@@ -171,8 +180,8 @@ describe('operatorRecords', () => {
   it('routes each report address to the Worker and authorises each outside domain in each report domain', () => {
     const records = operatorRecords(resources, ['example.org', 'mail.example.net', 'other.co.uk']);
     expect(records.routes).toEqual([
-      { address: 'dmarc-rua@reports.example.net', zone: 'example.net', worker: 'mailcheck-edge-staging' },
-      { address: 'tls-rua@reports.example.net', zone: 'example.net', worker: 'mailcheck-edge-staging' },
+      { address: 'dmarc-rua@reports.example.net', domain: 'reports.example.net', zone: 'example.net', worker: 'mailcheck-edge-staging' },
+      { address: 'tls-rua@reports.example.net', domain: 'reports.example.net', zone: 'example.net', worker: 'mailcheck-edge-staging' },
     ]);
     // mail.example.net shares the report domain's organisational domain: RFC 7489 §7.1 needs no record.
     expect(records.records.map((r) => `${r.name} ${r.type} ${r.value}`)).toEqual([
@@ -185,6 +194,10 @@ describe('operatorRecords', () => {
     expect(text).toContain('  example.org._report._dmarc.reports.example.net. TXT "v=DMARC1"');
     expect(text).toContain('  *._report._dmarc.reports.example.net. TXT "v=DMARC1"');
     expect(text).toContain('rua=mailto:dmarc-rua@reports.example.net');
+    // Email Routing on example.net gives the apex its MX only: the subdomain is added once, by name.
+    expect(text.split('Settings → Subdomains → Add "reports.example.net" (in zone example.net)')).toHaveLength(2);
+    const apex = renderOperatorRecords(resources, operatorRecords({ ...resources, reportAddresses: ['dmarc@example.net'] }, []));
+    expect(apex).not.toContain('Subdomains');
   });
 
   it('says what is missing instead of printing nothing', () => {
