@@ -82,6 +82,12 @@ function recordCount(rand: () => number): number {
   return 1000 + Math.floor(rand() * 4000);
 }
 
+/**
+ * Local wrangler's email endpoint answers 400 to a message over 1 MiB (Email Routing takes 25 MiB), so
+ * the plan keeps every message under it.
+ */
+export const LOCAL_EMAIL_LIMIT = 1024 * 1024;
+
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 function base64Lines(bytes: Uint8Array): string {
@@ -136,7 +142,7 @@ function wrap(n: number, reportId: string, xml: string, container: 'xml' | 'gzip
 export function planLoad(count: number, seed = 10): LoadPlan {
   const rand = prng(seed);
   const messages: LoadMessage[] = [];
-  const reports: { reportId: string; xml: string; container: 'xml' | 'gzip' | 'zip'; raw: Uint8Array }[] = [];
+  const reports: { reportId: string; xml: string; container: 'xml' | 'gzip' | 'zip'; raw: Uint8Array; big: boolean }[] = [];
   // Copies are drawn from reports already planned; a copy's wait on the first (60 s) is the pipeline's.
   const containers = ['xml', 'gzip', 'zip'] as const;
   const gap = Math.min(50, Math.floor(count / 10));
@@ -152,7 +158,10 @@ export function planLoad(count: number, seed = 10): LoadPlan {
     if (r < 0.05 && earlier) {
       push({ raw: earlier.raw, kind: 'resend', container: earlier.container, expect: 'duplicate', newRecords: 0, reportKey: earlier.reportId });
     } else if (r < 0.09 && earlier) {
-      const container = containers[(containers.indexOf(earlier.container) + 1) % 3]!;
+      // The next container, but a big report stays compressed, as receivers send it (and the local
+      // email endpoint refuses messages over 1 MiB, LOCAL_EMAIL_LIMIT).
+      const next = containers[(containers.indexOf(earlier.container) + 1) % 3]!;
+      const container = next === 'xml' && earlier.big ? 'gzip' : next;
       push({ raw: wrap(n, earlier.reportId, earlier.xml, container), kind: 'same-report', container, expect: 'duplicate', newRecords: 0, reportKey: earlier.reportId });
     } else if (r < 0.097) {
       // A gzip cut short: the DEFLATE stream ends early.
@@ -169,15 +178,18 @@ export function planLoad(count: number, seed = 10): LoadPlan {
       const stats = { records: 0, messages: 0, xmlBytes: 0 };
       const xml = [...reportXml({ records: recordCount(rand), seed: seed * 100_003 + n, reportId }, stats)].join('');
       // Big reports travel compressed, as receivers send them.
-      const container = stats.records > 200 ? (rand() < 0.5 ? 'gzip' : 'zip') : containers[Math.floor(rand() * 3)]!;
+      const big = stats.records > 200;
+      const container = big ? (rand() < 0.5 ? 'gzip' : 'zip') : containers[Math.floor(rand() * 3)]!;
       const raw = wrap(n, reportId, xml, container);
-      reports.push({ reportId, xml, container, raw });
+      reports.push({ reportId, xml, container, raw, big });
       records += stats.records;
       push({ raw, kind: 'report', container, expect: 'parsed', newRecords: stats.records, reportKey: reportId });
     }
   }
   // The XML is not needed any more once wrapped; let it go before sending.
   for (const report of reports) report.xml = '';
+  const over = messages.findIndex((m) => m.raw.byteLength > LOCAL_EMAIL_LIMIT);
+  if (over >= 0) throw new Error(`planned message ${over} (${messages[over]!.kind}) is ${messages[over]!.raw.byteLength} bytes, over the local email endpoint's 1 MiB`);
   return { messages, distinctReports: reports.length, records, bytes };
 }
 
