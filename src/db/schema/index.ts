@@ -8,3 +8,4 @@ export * from './alerts';
 export * from './retention';
 export * from './mta-sts';
 export * from './digests';
+export * from './notices';
