@@ -6,6 +6,7 @@ import { sendWeeklyDigests } from './digests/send';
 import { consumeDeadLetters, consumeIngestBatch, isDeadLetterQueue } from './ingest/queue-consumer';
 import { requeueStalled } from './ingest/sweep-stalled';
 import { consumeMonitorBatch, DAILY_CRON, scheduleAllDomains, type MonitorMessage } from './monitor/monitor-queue';
+import { retryFailedNotices } from './monitor/notice-retries';
 import { consumeSenderBatch, type SenderLookupMessage } from './senders/sender-queue';
 import { snapshotMetrics } from './stats/metrics';
 import { purgeExpiredData } from './retention/purge';
@@ -37,6 +38,8 @@ export default {
       await requeueStalled(env);
       // Drains a week's digests that the daily run could not finish (at most 25 per run).
       await sendWeeklyDigests(env, new Date(controller.scheduledTime), { mayStart: false });
+      // Change notices whose delivery failed (at most 25 per run).
+      await retryFailedNotices(env, new Date(controller.scheduledTime));
     }
   },
 } satisfies ExportedHandler<Env, IngestMessage | MonitorMessage | SenderLookupMessage>;

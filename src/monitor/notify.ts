@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { database } from '../db/client';
 import type { WebhookFormat } from '../alerts/kinds';
 import { chatPayload } from '../alerts/payloads';
+import { database } from '../db/client';
 import type { CheckChange } from '../dns/diff-checks';
 
 export interface NotifyOutcome {
@@ -10,7 +10,10 @@ export interface NotifyOutcome {
   errors: string[];
 }
 
-interface Recipient {
+export type NoticeChannel = 'webhook' | 'email';
+
+export interface NoticeRecipient {
+  groupId: number;
   group: string;
   webhook: string | null;
   email: string | null;
@@ -18,9 +21,12 @@ interface Recipient {
   format: WebhookFormat | null;
 }
 
+/** Webhooks and email get the same time-out as alerts: a slow endpoint must not hold the check. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
 /** Groups that own the domain (or a parent of it) and asked to be told. */
-async function recipients(d1: D1Database, domain: string): Promise<Recipient[]> {
-  return database(d1).all<Recipient>(sql`SELECT DISTINCT g.name AS "group", g.notify_webhook AS webhook, g.notify_email AS email, s.webhook_format AS format
+async function recipients(d1: D1Database, domain: string): Promise<NoticeRecipient[]> {
+  return database(d1).all<NoticeRecipient>(sql`SELECT DISTINCT g.id AS "groupId", g.name AS "group", g.notify_webhook AS webhook, g.notify_email AS email, s.webhook_format AS format
     FROM groups g JOIN group_domains gd ON gd.group_id = g.id JOIN domains d ON d.id = gd.domain_id
     LEFT JOIN group_alert_settings s ON s.group_id = g.id
     WHERE (d.name = ${domain} OR substr(${domain}, -length(d.name) - 1) = '.' || d.name)
@@ -37,40 +43,67 @@ function describe(change: CheckChange): string {
   return `${verb} ${String(change.detail.severity)} (${change.finding_id}): ${String(change.detail.title)}${advice}`;
 }
 
+/** Whether the channel can be used: a webhook address, or an email address and the Worker's `send_email` set-up. */
+export function channelReady(env: Env, r: NoticeRecipient, channel: NoticeChannel): boolean {
+  return channel === 'webhook' ? !!r.webhook : !!(r.email && env.NOTIFY_EMAIL && env.NOTIFY_FROM);
+}
+
+/** Sends one notice on one channel; throws when it did not go (HTTP status, network, the email binding). */
+export async function sendNotice(env: Env, r: NoticeRecipient, channel: NoticeChannel, domain: string, changes: CheckChange[]): Promise<void> {
+  const subject = `MailCheck: ${domain} changed`;
+  const text = `MailCheck Edge noticed changes for ${domain}:\n\n${changes.map(describe).join('\n\n')}\n`;
+  if (channel === 'email') {
+    await env.NOTIFY_EMAIL!.send({ from: env.NOTIFY_FROM!, to: r.email!, subject, text });
+    return;
+  }
+  const response = await fetch(r.webhook!, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'User-Agent': 'MailCheck-Edge' },
+    body: JSON.stringify(chatPayload(r.format ?? 'json', subject, text) ?? { domain, group: r.group, changes, text }),
+    signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    // A redirect could send the notice somewhere the administrator never configured.
+    redirect: 'manual',
+  });
+  // The body is not needed; reading it frees the connection.
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+}
+
 /**
  * Tells each owning group what changed: a JSON POST to its webhook and, where the Worker has the
- * `send_email` binding, a plain-text email. A failure to notify is reported, never thrown: the
- * check itself is already stored.
+ * `send_email` binding, a plain-text email. A failure is reported and kept in notice_retries for the
+ * half-hourly cron to send again (src/monitor/notice-retries.ts), never thrown: the check itself is
+ * already stored.
  */
-export async function notifyChanges(env: Env, domain: string, changes: CheckChange[]): Promise<NotifyOutcome> {
+export async function notifyChanges(env: Env, domain: string, changes: CheckChange[], now = new Date()): Promise<NotifyOutcome> {
   const outcome: NotifyOutcome = { webhooks: 0, emails: 0, errors: [] };
   if (changes.length === 0) return outcome;
-  const text = `MailCheck Edge noticed changes for ${domain}:\n\n${changes.map(describe).join('\n\n')}\n`;
   for (const r of await recipients(env.DB, domain)) {
-    if (r.webhook) {
+    for (const channel of ['webhook', 'email'] as const) {
+      if (!channelReady(env, r, channel)) continue;
       try {
-        const response = await fetch(r.webhook, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'User-Agent': 'MailCheck-Edge' },
-          body: JSON.stringify(chatPayload(r.format ?? 'json', `MailCheck: ${domain} changed`, text) ?? { domain, group: r.group, changes, text }),
-          signal: AbortSignal.timeout(10_000),
-          // A redirect could send the notice somewhere the administrator never configured.
-          redirect: 'manual',
-        });
-        if (response.ok) outcome.webhooks++;
-        else outcome.errors.push(`webhook of ${r.group}: HTTP ${response.status}`);
+        await sendNotice(env, r, channel, domain, changes);
+        if (channel === 'webhook') outcome.webhooks++;
+        else outcome.emails++;
       } catch (error) {
-        outcome.errors.push(`webhook of ${r.group}: ${String(error)}`);
-      }
-    }
-    if (r.email && env.NOTIFY_EMAIL && env.NOTIFY_FROM) {
-      try {
-        await env.NOTIFY_EMAIL.send({ from: env.NOTIFY_FROM, to: r.email, subject: `MailCheck: ${domain} changed`, text });
-        outcome.emails++;
-      } catch (error) {
-        outcome.errors.push(`email to ${r.group}: ${String(error)}`);
+        outcome.errors.push(`${channel === 'webhook' ? 'webhook of' : 'email to'} ${r.group}: ${String(error)}`);
+        try {
+          await queueNoticeRetry(env.DB, { groupId: r.groupId, domain, channel, changes, error, now });
+        } catch (stored) {
+          outcome.errors.push(`could not keep the notice for a retry: ${String(stored)}`);
+        }
       }
     }
   }
   return outcome;
+}
+
+/** Retry n waits 30 min × 2^(n−1), at most 12 hours; the half-hourly cron picks it up. */
+export function noticeRetryAt(now: Date, attempts: number): string {
+  return `${new Date(now.getTime() + Math.min(30 * 2 ** (attempts - 1), 720) * 60_000).toISOString().slice(0, 19)}Z`;
+}
+
+async function queueNoticeRetry(d1: D1Database, n: { groupId: number; domain: string; channel: NoticeChannel; changes: CheckChange[]; error: unknown; now: Date }) {
+  await database(d1).run(sql`INSERT INTO notice_retries (group_id, domain, channel, changes, attempts, next_attempt_at, last_error)
+    VALUES (${n.groupId}, ${n.domain}, ${n.channel}, ${JSON.stringify(n.changes)}, 1, ${noticeRetryAt(n.now, 1)}, ${String(n.error).slice(0, 500)})`);
 }

@@ -321,7 +321,7 @@ async function purgeDeletedDomain(ctx: Context, deletion: { id: number; domain: 
     for (const table of ['aggregate_daily', 'aggregate_daily_sources', 'failure_daily', 'failure_report_receipts']) {
       ctx.counts.rollup_rows += await deleteAll(ctx, table, deletedNames(sql`domain`, domain));
     }
-    for (const table of ['domain_check_changes', 'domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting']) {
+    for (const table of ['domain_check_changes', 'domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting', 'notice_retries']) {
       ctx.counts.check_rows += await deleteAll(ctx, table, sql`domain = ${domain}`);
     }
     // Its alerts (docs/alerts.md), deliveries first.

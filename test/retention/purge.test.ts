@@ -182,6 +182,7 @@ describe('deleting a domain or a group', () => {
       env.DB.prepare("INSERT INTO domain_check_state (domain, latest_result_id) VALUES ('gone.example', last_insert_rowid()) ON CONFLICT (domain) DO UPDATE SET latest_result_id = excluded.latest_result_id"),
       env.DB.prepare("INSERT INTO mx_addresses (domain, host, ip, preference) VALUES ('gone.example', 'mx.gone.example', '192.0.2.9', 10)"),
       env.DB.prepare("INSERT INTO mta_sts_hosting (domain, enabled, mode, updated_by) VALUES ('gone.example', 1, 'testing', 'test')"),
+      env.DB.prepare("INSERT INTO notice_retries (group_id, domain, channel, changes, next_attempt_at) VALUES (1, 'gone.example', 'webhook', '[]', '2026-11-25T00:00:00Z')"),
       env.DB.prepare("INSERT INTO alerts (domain, kind, subject, severity, title, detail) VALUES ('gone.example', 'record_changed', 'dmarc', 'warning', 'DMARC changed', '{}')"),
       env.DB.prepare("INSERT INTO alerts (domain, kind, subject, severity, title, detail) VALUES ('stay.example', 'record_changed', 'dmarc', 'warning', 'DMARC changed', '{}')"),
     ]);
@@ -206,7 +207,7 @@ describe('deleting a domain or a group', () => {
     expect(await count('tls_reports', "report_id = 'gone-tls'")).toBe(0);
     expect(await count('tls_reports', "report_id = 'both-tls'")).toBe(1);
     expect(await count('tls_report_failures', "receiving_mx_hostname = 'mx.gone.example'")).toBe(0);
-    for (const table of ['domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting', 'alerts']) expect(await count(table, "domain = 'gone.example'")).toBe(0);
+    for (const table of ['domain_check_results', 'domain_check_state', 'mx_addresses', 'mta_sts_hosting', 'notice_retries', 'alerts']) expect(await count(table, "domain = 'gone.example'")).toBe(0);
     expect(await count('alerts', "domain = 'stay.example'")).toBe(1);
     expect(await count('inbound_messages', 'id IN (?, ?, ?)', goneReport.inboundId, goneAgain, goneOnlyTls.inboundId)).toBe(0);
     expect(await env.RAW_REPORTS.head(goneKey)).toBeNull();
