@@ -105,11 +105,21 @@ export async function daneFacts(resolver: Resolver, mxHost: string, chain: reado
     const data = r.data as { usage: number; selector: number; matchingType: number; certificate: string };
     return [{ usage: data.usage, selector: data.selector, matching_type: data.matchingType, data: data.certificate.toLowerCase() }];
   });
-  return {
+  const facts: DaneFacts = {
     name,
     dns_status: answer.status,
     authenticated: answer.authenticated,
     records,
     matched: chain.length ? await matchTlsa(records, chain) : records.some(isUsableTlsa) ? false : null,
   };
+  if (answer.status === 'SERVFAIL') facts.address_authenticated = await addressAuthenticated(resolver, mxHost);
+  return facts;
+}
+
+/** The host's A (else AAAA) answer is DNSSEC-validated: a DANE sender then looks for TLSA records. */
+async function addressAuthenticated(resolver: Resolver, host: string): Promise<boolean> {
+  const a = await resolver.query(host, 'A');
+  if (a.status === 'NOERROR' && a.records.length > 0) return a.authenticated;
+  const aaaa = await resolver.query(host, 'AAAA');
+  return aaaa.status === 'NOERROR' && aaaa.records.length > 0 && aaaa.authenticated;
 }

@@ -71,6 +71,7 @@ export const probeTargetResultSchema = z.strictObject({
       authenticated: z.boolean(),
       records: z.array(z.strictObject({ usage: z.number().int().min(0).max(255), selector: z.number().int().min(0).max(255), matching_type: z.number().int().min(0).max(255), data: z.string().max(2_048).regex(/^[0-9a-f]*$/) })).max(50),
       matched: z.boolean().nullable(),
+      address_authenticated: z.boolean().nullable().optional(),
     })
     .nullable(),
   smtp: z.strictObject({

@@ -82,6 +82,12 @@ export interface DaneFacts {
   records: TlsaRecordFacts[];
   /** Some usable record matched the chain; null when there were no usable records to match. */
   matched: boolean | null;
+  /**
+   * Whether the MX host's address records are DNSSEC-validated, looked up only when the TLSA query
+   * failed (SERVFAIL): only then do DANE senders look for TLSA and defer on the failure (RFC 7672 §2.2).
+   * Absent or null when not looked up (older agents too).
+   */
+  address_authenticated?: boolean | null;
 }
 
 export interface SmtpFacts {

@@ -7,7 +7,8 @@ import { parseTargetSpec } from '../../probe-agent/src/scan/resolve-targets.ts';
 import { checkTarget, parseAllowList } from '../../probe-agent/src/scan/target-guard.ts';
 import { certificateFacts } from '../../probe-agent/src/certificates/facts.ts';
 import { verifyChain, parsePemBundle } from '../../probe-agent/src/certificates/chain.ts';
-import { matchTlsa, subjectPublicKeyInfo } from '../../src/tls/dane.ts';
+import type { DnsAnswer, DnsStatus, Resolver, RRType } from '../../src/dns/resolver.ts';
+import { daneFacts, matchTlsa, subjectPublicKeyInfo } from '../../src/tls/dane.ts';
 import { createTestPki } from './support/pki.ts';
 
 describe('SMTP replies', () => {
@@ -51,6 +52,29 @@ describe('SSRF guard', () => {
 });
 
 describe('certificates and DANE', () => {
+  it("looks at the MX host's addresses only when its TLSA lookup fails", async () => {
+    const answer = (name: string, type: RRType, status: DnsStatus, authenticated: boolean, records: DnsAnswer['records'] = []): DnsAnswer => ({ name, type, status, records, authenticated, cnames: [] });
+    const resolver = (tlsa: DnsStatus, addressSigned: boolean) => {
+      const asked: string[] = [];
+      const r: Resolver = {
+        async query(name, type) {
+          asked.push(`${type} ${name}`);
+          if (type === 'TLSA') return answer(name, type, tlsa, false);
+          if (type === 'A') return answer(name, type, 'NOERROR', addressSigned, [{ type: 'A', name, ttl: 300, address: '192.0.2.25' }]);
+          return answer(name, type, 'NOERROR', false);
+        },
+      };
+      return { r, asked };
+    };
+    const signed = resolver('SERVFAIL', true);
+    expect(await daneFacts(signed.r, 'mx.example.org', [])).toMatchObject({ dns_status: 'SERVFAIL', records: [], address_authenticated: true });
+    expect(signed.asked).toEqual(['TLSA _25._tcp.mx.example.org', 'A mx.example.org']);
+    expect((await daneFacts(resolver('SERVFAIL', false).r, 'mx.example.org', [])).address_authenticated).toBe(false);
+    const answered = resolver('NXDOMAIN', true);
+    expect(await daneFacts(answered.r, 'mx.example.org', [])).not.toHaveProperty('address_authenticated');
+    expect(answered.asked).toEqual(['TLSA _25._tcp.mx.example.org']);
+  });
+
   const pki = createTestPki();
   const leaf = pki.leaf('dane.test.example', { ec: true });
   const leafDer = new Uint8Array(new X509Certificate(leaf.cert).raw);

@@ -151,11 +151,16 @@ describe('DANE and the edges', () => {
     expect(evaluateCertificates(r, ctx({ strict: true })).filter((f) => f.severity === 'error')).toEqual([]);
   });
 
-  it('warns when the TLSA lookup fails with SERVFAIL, but not when the agent\'s own lookup timed out', () => {
-    const failed = (dns_status: string) => probeResult({ dane: { name: '_25._tcp.mx.example.org', dns_status, authenticated: false, records: [], matched: null } });
-    expect(evaluateCertificates(failed('SERVFAIL'), ctx())).toMatchObject([{ id: 'certificate.dane-lookup-failed', severity: 'warning' }]);
-    expect(evaluateCertificates(failed('SERVFAIL'), ctx())[0]!.advice).toContain('_25._tcp.mx.example.org');
-    expect(evaluateCertificates(failed('TIMEOUT'), ctx())).toEqual([]);
+  it('warns when the TLSA lookup fails with SERVFAIL for a host with signed addresses, and only then', () => {
+    const failed = (dns_status: string, address_authenticated?: boolean | null) =>
+      probeResult({ dane: { name: '_25._tcp.mx.example.org', dns_status, authenticated: false, records: [], matched: null, address_authenticated } });
+    expect(evaluateCertificates(failed('SERVFAIL', true), ctx())).toMatchObject([{ id: 'certificate.dane-lookup-failed', severity: 'warning' }]);
+    expect(evaluateCertificates(failed('SERVFAIL', true), ctx())[0]!.advice).toContain('_25._tcp.mx.example.org');
+    // Unsigned addresses: DANE senders never ask for TLSA, so the failure costs no mail.
+    expect(evaluateCertificates(failed('SERVFAIL', false), ctx())).toEqual([]);
+    // An agent that did not look (older) says nothing either; nor does the agent's own timeout.
+    expect(evaluateCertificates(failed('SERVFAIL'), ctx())).toEqual([]);
+    expect(evaluateCertificates(failed('TIMEOUT', true), ctx())).toEqual([]);
     expect(evaluateCertificates(failed('NXDOMAIN'), ctx())).toEqual([]);
   });
 

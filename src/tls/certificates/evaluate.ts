@@ -82,9 +82,10 @@ export function evaluateCertificates(result: ProbeTargetResult, ctx: Certificate
 
 function daneFindings(result: ProbeTargetResult, host: string): { findings: Finding[]; eeMatched: boolean } {
   const dane = result.dane;
-  // SERVFAIL from a validating resolver is the domain's problem (bogus DNSSEC, broken name servers) and
-  // makes DANE senders defer mail (RFC 7672 §2.2). A timeout or local error is the agent's, not the domain's.
-  if (dane?.dns_status === 'SERVFAIL') return { findings: [certificateFinding('certificate.dane-lookup-failed', { host, name: dane.name, status: dane.dns_status })], eeMatched: false };
+  // SERVFAIL from a validating resolver is the domain's problem (bogus DNSSEC, broken name servers); it
+  // makes DANE senders defer mail only when the host's addresses are DNSSEC-validated, since only then
+  // do they look for TLSA (RFC 7672 §2.2). A timeout or local error is the agent's, not the domain's.
+  if (dane?.dns_status === 'SERVFAIL' && dane.address_authenticated === true) return { findings: [certificateFinding('certificate.dane-lookup-failed', { host, name: dane.name, status: dane.dns_status })], eeMatched: false };
   if (!dane || dane.records.length === 0 || dane.dns_status !== 'NOERROR') return { findings: [], eeMatched: false };
   if (!dane.authenticated) return { findings: [certificateFinding('certificate.dane-unsigned', { host, name: dane.name })], eeMatched: false };
   if (dane.matched === false) return { findings: [certificateFinding('certificate.dane-mismatch', { host, name: dane.name })], eeMatched: false };

@@ -110,7 +110,7 @@ const RULES = {
   'certificate.dane-lookup-failed': {
     severity: 'warning',
     title: 'The TLSA lookup fails',
-    advice: 'Looking up the TLSA records at {name} for {host} failed ({status}). A validating resolver answers SERVFAIL when the answer\'s DNSSEC signatures do not verify or the name servers do not answer properly; senders that use DANE then defer mail to {host} until the lookup works. Check the zone of {name} with a DNSSEC analyser (e.g. DNSViz) and its name servers.',
+    advice: 'Looking up the TLSA records at {name} for {host} failed ({status}), and the addresses of {host} are DNSSEC-signed, so senders that use DANE look for TLSA records there and defer mail to {host} until the lookup works. A validating resolver answers SERVFAIL when the answer\'s DNSSEC signatures do not verify or the name servers do not answer TLSA queries properly. Check the zone of {name} with a DNSSEC analyser (e.g. DNSViz) and its name servers.',
     reference: 'https://www.rfc-editor.org/rfc/rfc7672#section-2.2',
   },
   'certificate.dane-unsigned': {
