@@ -35,7 +35,8 @@ export default {
       await runDailyAlerts(env, new Date(controller.scheduledTime));
       await purgeExpiredData(env, new Date(controller.scheduledTime));
     } else {
-      await requeueStalled(env);
+      // Each step stands alone: one failing must not keep the others from running.
+      await requeueStalled(env).catch((error: unknown) => console.error('requeue of stalled inbound messages:', error));
       // Drains a week's digests that the daily run could not finish (at most 25 per run).
       await sendWeeklyDigests(env, new Date(controller.scheduledTime), { mayStart: false });
       // Change notices whose delivery failed (at most 25 per run).

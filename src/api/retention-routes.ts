@@ -164,10 +164,11 @@ export const retentionRoutes = new ApiRouter()
           sql`DELETE FROM groups WHERE id = ${id}`,
           sql`DELETE FROM group_members WHERE group_id = ${id}`,
           sql`DELETE FROM group_retention WHERE group_id = ${id}`,
-          // The group's own settings and history elsewhere (alerts, digests).
+          // The group's own settings and history elsewhere (alerts, digests, change notices kept for a retry).
           sql`DELETE FROM group_alert_settings WHERE group_id = ${id}`,
           sql`DELETE FROM alert_deliveries WHERE group_id = ${id}`,
           sql`DELETE FROM digest_deliveries WHERE group_id = ${id}`,
+          sql`DELETE FROM notice_retries WHERE group_id = ${id}`,
           sql`DELETE FROM group_domains WHERE group_id = ${id} OR domain_id IN (SELECT value FROM json_each(${ids}))`,
           sql`DELETE FROM domains WHERE id IN (SELECT value FROM json_each(${ids}))`,
           ...owned.map((d) => queueDataDeletion(d.name, actor)),

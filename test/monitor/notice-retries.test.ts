@@ -61,12 +61,21 @@ describe('change notice retries', () => {
     expect(await retryNotices(env, new Date(at + 86_400_000))).toMatchObject({ sent: 0, failed: 0, gaveUp: 0 });
   });
 
-  it('drops a kept notice when the group no longer has a webhook', async () => {
+  it('drops a kept notice when the group no longer has a webhook, or no longer owns the domain', async () => {
     const domain = 'retry-removed.notices.example';
     const { groupId } = await owningGroup('Notice retry removed', [domain], { webhook: DOWN });
     await notifyChanges(env, domain, [change]);
     await env.DB.prepare('UPDATE groups SET notify_webhook = NULL WHERE id = ?').bind(groupId).run();
     expect(await retryNotices(env, hours(1))).toMatchObject({ dropped: 1, sent: 0 });
     expect(await rows(domain)).toEqual([]);
+
+    const moved = 'retry-moved.notices.example';
+    const owner = await owningGroup('Notice retry moved', [moved], { webhook: DOWN });
+    await notifyChanges(env, moved, [change]);
+    // The domain moves to another group; the old group's (now working) webhook must not hear of it.
+    await env.DB.prepare('UPDATE groups SET notify_webhook = ? WHERE id = ?').bind(`${webhookBase}/notice-moved`, owner.groupId).run();
+    await env.DB.prepare('DELETE FROM group_domains WHERE group_id = ?').bind(owner.groupId).run();
+    expect(await retryNotices(env, hours(1))).toMatchObject({ dropped: 1, sent: 0 });
+    expect(await received('/notice-moved')).toEqual([]);
   });
 });

@@ -233,6 +233,8 @@ describe('deleting a domain or a group', () => {
     await ingestFile('solo.xml', aggregateXml('solo-1', 'solo.example', '2026-11-20'));
     await ingestFile('shared-owner.xml', aggregateXml('so-1', 'shared-owner.example', '2026-11-20'));
     await adminApi('PUT', `/api/admin/retention/groups/${erased.json.id}`, { raw_days: 10, record_days: 10 });
+    // A change notice about the shared domain, kept for a retry of the group's webhook.
+    await env.DB.prepare("INSERT INTO notice_retries (group_id, domain, channel, changes, next_attempt_at) VALUES (?, 'shared-owner.example', 'webhook', '[]', '2026-11-25T00:00:00Z')").bind(erased.json.id).run();
 
     const response = await adminApi<{ deleted_domains: string[] }>('POST', `/api/admin/groups/${erased.json.id}/erase`);
     expect(response.status).toBe(200);
@@ -240,6 +242,7 @@ describe('deleting a domain or a group', () => {
     expect((await adminApi('GET', `/api/admin/groups/${erased.json.id}`)).status).toBe(404);
     expect(await count('domains', "name = 'shared-owner.example'")).toBe(1);
     expect(await count('group_retention', 'group_id = ?', erased.json.id)).toBe(0);
+    expect(await count('notice_retries', 'group_id = ?', erased.json.id)).toBe(0);
     await purgeUntilComplete();
     expect(await count('aggregate_reports', "domain = 'solo.example'")).toBe(0);
     expect(await count('aggregate_reports', "domain = 'shared-owner.example'")).toBe(1);
