@@ -19,6 +19,11 @@ import { previousWeek } from './week';
 export const MAX_DIGESTS_PER_RUN = 25;
 /** Sends that threw are retried on later runs up to this many attempts in all. */
 export const MAX_ATTEMPTS = 3;
+/**
+ * A failed send waits this long before it is tried again: the half-hourly cron runs too, and without
+ * a wait a send_email outage of an hour would use up every attempt of the week.
+ */
+export const RETRY_AFTER_HOURS = 6;
 
 export interface DigestRun {
   week: string;
@@ -57,24 +62,26 @@ export async function sendDueDigests(env: Env, now: Date, { mayStart = true }: D
     const started = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM digest_deliveries WHERE week = ${week.week}`);
     if (!started?.n) return run;
   }
+  const claimedAt = `${now.toISOString().slice(0, 19)}Z`;
+  const retryBefore = `${new Date(now.getTime() - RETRY_AFTER_HOURS * 3_600_000).toISOString().slice(0, 19)}Z`;
   // Groups with an address and at least one domain, existing before the week ended, not yet sent.
   const due = await db.all<{ id: number; email: string; due: number }>(sql`
     SELECT g.id, g.notify_email AS email, count(*) OVER () AS due FROM groups g
     LEFT JOIN digest_deliveries dd ON dd.group_id = g.id AND dd.week = ${week.week}
     WHERE g.notify_email IS NOT NULL AND g.created_at < ${`${week.to}T24`}
       AND EXISTS (SELECT 1 FROM group_domains gd WHERE gd.group_id = g.id)
-      AND (dd.group_id IS NULL OR (dd.status = 'failed' AND dd.attempts < ${MAX_ATTEMPTS}))
+      AND (dd.group_id IS NULL OR (dd.status = 'failed' AND dd.attempts < ${MAX_ATTEMPTS} AND dd.claimed_at < ${retryBefore}))
     ORDER BY g.id LIMIT ${MAX_DIGESTS_PER_RUN}`);
   run.remaining = Math.max(0, (due[0]?.due ?? 0) - due.length);
   for (const group of due) {
     // The claim: a new row, or a failed one taken again; a row another run holds is left alone.
     const claim = await env.DB.prepare(
-      `INSERT INTO digest_deliveries (group_id, week, status, recipient) VALUES (?, ?, 'sending', ?)
+      `INSERT INTO digest_deliveries (group_id, week, status, recipient, claimed_at) VALUES (?, ?, 'sending', ?, ?)
        ON CONFLICT (group_id, week) DO UPDATE SET status = 'sending', attempts = attempts + 1, recipient = excluded.recipient,
-         claimed_at = strftime('%Y-%m-%dT%H:%M:%SZ','now'), error = NULL
-       WHERE digest_deliveries.status = 'failed' AND digest_deliveries.attempts < ?`,
+         claimed_at = excluded.claimed_at, error = NULL
+       WHERE digest_deliveries.status = 'failed' AND digest_deliveries.attempts < ? AND digest_deliveries.claimed_at < ?`,
     )
-      .bind(group.id, week.week, group.email, MAX_ATTEMPTS)
+      .bind(group.id, week.week, group.email, claimedAt, MAX_ATTEMPTS, retryBefore)
       .run();
     if (claim.meta.changes !== 1) continue;
     try {

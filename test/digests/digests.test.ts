@@ -157,6 +157,8 @@ describe('the weekly digest email', () => {
     failNext = 1;
     const monday = await sendDueDigests(mailEnv, new Date('2024-06-24T03:17:00Z'));
     expect(monday).toMatchObject({ week: '2024-W25', sent: 1, failed: 1 });
+    // Half an hour later (the half-hourly cron) the failed send waits: an outage must not use up its attempts.
+    expect(await sendDueDigests(mailEnv, new Date('2024-06-24T03:47:00Z'), { mayStart: false })).toMatchObject({ sent: 0, failed: 0 });
     // Tuesday continues the week Monday began: the failed one goes out, nothing else.
     expect(await sendDueDigests(mailEnv, new Date('2024-06-25T03:17:00Z'))).toMatchObject({ sent: 1, failed: 0 });
     expect(await sendDueDigests(mailEnv, new Date('2024-06-25T03:17:00Z'))).toMatchObject({ sent: 0, failed: 0 });
