@@ -75,7 +75,8 @@ export function limitedD1(binding: D1Database): LimitedD1 {
           target.batch(
             statements.map((s) => {
               const known = real.get(s);
-              if (!known) return s;
+              // Not prepared through this D1: it could not be checked, so it does not pass silently.
+              if (!known) return refuse('a statement prepared outside the limited D1', '');
               if (!known.bound) check(known.sql, []);
               return known.stmt;
             }),
