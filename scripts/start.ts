@@ -46,7 +46,7 @@ async function waitForHealth(timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${BASE}/health`)).ok) return;
+      if ((await fetch(`${BASE}/health`, { signal: AbortSignal.timeout(5000) })).ok) return;
     } catch {
       // not listening yet
     }
@@ -61,14 +61,27 @@ function files(dir: string): string[] {
   );
 }
 
+/**
+ * fetch against the local Worker with a time-out, asked again when it runs out: wrangler's local
+ * runtime can hold a request for minutes while its one thread is busy (seen: 275 s while the sender
+ * look-ups of the large sample failed on a machine without a network). Only for requests that are safe
+ * to repeat (reads, and admin creations that answer 409 the second time).
+ */
+async function local(path: string, init: RequestInit = {}, timeoutMs = 10_000, attempts = 30): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(`${BASE}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof Error && error.name === 'TimeoutError')) throw error;
+    }
+  }
+}
+
 const MAIL_URL = `${BASE}/cdn-cgi/handler/email?from=${encodeURIComponent('reports@receiver.example')}&to=${encodeURIComponent('rua@localhost')}`;
 
 async function upload(name: string, bytes: Uint8Array, ingestToken: string): Promise<string> {
-  const response = await fetch(`${BASE}/api/reports?filename=${encodeURIComponent(name)}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ingestToken}` },
-    body: bytes,
-  });
+  // Not repeated on a time-out: a second upload of the same bytes would be a second inbound row.
+  const response = await local(`/api/reports?filename=${encodeURIComponent(name)}`, { method: 'POST', headers: { Authorization: `Bearer ${ingestToken}` }, body: bytes }, 120_000, 1);
   const body = (await response.json()) as { detail?: string };
   return `${response.status}${body.detail ? ` ${body.detail}` : ''}`;
 }
@@ -85,7 +98,7 @@ async function ingestSamples(adminToken: string, ingestToken: string): Promise<v
     const name = basename(path);
     if (name.endsWith('.eml') || name.endsWith('.gz') || name.endsWith('.zip')) {
       const raw = name.endsWith('.eml') ? bytes : reportEmail([{ filename: name, contentType: 'application/octet-stream', bytes }]);
-      const response = await fetch(MAIL_URL, { method: 'POST', body: raw });
+      const response = await fetch(MAIL_URL, { method: 'POST', body: raw, signal: AbortSignal.timeout(120_000) });
       if (response.ok) {
         console.log(`  mail   ${name}: ${response.status}`);
         continue;
@@ -97,18 +110,21 @@ async function ingestSamples(adminToken: string, ingestToken: string): Promise<v
   // Wait for the queue consumer to settle every inbound message.
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const response = await fetch(`${BASE}/api/inbound?status=received&limit=1`, { headers: { Authorization: `Bearer ${adminToken}` } });
-    const body = (await response.json()) as { items: unknown[] };
-    if (body.items.length === 0) break;
+    const response = await local('/api/inbound?status=received&limit=1', { headers: { Authorization: `Bearer ${adminToken}` } }, 10_000, 1).catch(() => null);
+    if (response) {
+      const body = (await response.json()) as { items: unknown[] };
+      if (body.items.length === 0) return;
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
+  console.log('  some sample messages are still being processed; they appear in the UI as they finish');
 }
 
 const DEV_ADMIN = 'admin@dev.mailcheck.example';
 
 /** The administrator to sign in as locally; created through the admin API with the bootstrap token. */
 async function ensureDevAdmin(adminToken: string) {
-  const response = await fetch(`${BASE}/api/admin/users`, {
+  const response = await local('/api/admin/users', {
     method: 'POST',
     headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ email: DEV_ADMIN, name: 'Local administrator', role: 'admin' }),
@@ -123,9 +139,9 @@ async function ensureDevAdmin(adminToken: string) {
  */
 async function monitorSampleDomains(adminToken: string) {
   const headers = { Authorization: `Bearer ${adminToken}` };
-  const reports = (await (await fetch(`${BASE}/api/reports?limit=500`, { headers })).json()) as { items: { domain: string }[] };
+  const reports = (await (await local('/api/reports?limit=500', { headers })).json()) as { items: { domain: string }[] };
   for (const name of new Set(reports.items.map((r) => r.domain))) {
-    const response = await fetch(`${BASE}/api/admin/domains`, {
+    const response = await local('/api/admin/domains', {
       method: 'POST',
       headers: { ...headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({ name }),
@@ -136,10 +152,10 @@ async function monitorSampleDomains(adminToken: string) {
 
 async function summary(adminToken: string) {
   const headers = { Authorization: `Bearer ${adminToken}` };
-  const inbound = (await (await fetch(`${BASE}/api/inbound?limit=500`, { headers })).json()) as { items: { status: string }[] };
+  const inbound = (await (await local('/api/inbound?limit=500', { headers })).json()) as { items: { status: string }[] };
   const counts = new Map<string, number>();
   for (const item of inbound.items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
-  const reports = (await (await fetch(`${BASE}/api/reports?limit=500`, { headers })).json()) as { items: unknown[] };
+  const reports = (await (await local('/api/reports?limit=500', { headers })).json()) as { items: unknown[] };
   console.log(`  inbound messages: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
   console.log(`  aggregate reports stored: ${reports.items.length}`);
 }
@@ -164,7 +180,7 @@ async function main() {
 
   await waitForHealth(90_000);
   const headers = { Authorization: `Bearer ${adminToken}` };
-  const existing = (await (await fetch(`${BASE}/api/inbound?limit=1`, { headers })).json()) as { items: unknown[] };
+  const existing = (await (await local('/api/inbound?limit=1', { headers })).json()) as { items: unknown[] };
   if (existing.items.length === 0) {
     console.log('ingesting the sample reports through the pipeline…');
     await ingestSamples(adminToken, ingestToken);
