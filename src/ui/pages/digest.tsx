@@ -15,6 +15,7 @@ import type { Digest } from '../../digests/build';
 import { changeText } from '../../digests/render';
 import { parseWeek, weekOf } from '../../digests/week';
 import { addDays } from '../../stats/date-range';
+import { Breadcrumbs } from '../components/breadcrumbs';
 
 interface DigestList {
   week: string;
@@ -96,13 +97,7 @@ async function digestPage(c: UiContext) {
     c,
     { title: `Digest ${d.week}: ${d.group.name}`, active: 'digests', me },
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <a href="/digests">Weekly digests</a>
-          </li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[{ href: '/digests', label: 'Weekly digests' }]} />
       <h1>
         <span class="caption">{d.group.name}</span>
         <span class="visually-hidden">: </span>

@@ -14,6 +14,7 @@ import { formatDateTime, plural } from '../components/format';
 import { Notice } from '../components/notice';
 import { StatusTag, Tag } from '../components/tag';
 import { page } from '../layout';
+import { Breadcrumbs } from '../components/breadcrumbs';
 
 interface Monitor {
   last_attempt_at: string | null;
@@ -312,14 +313,7 @@ export const domainRoutes = new Hono<UiEnv>()
       c,
       { title: name, active: 'domains', me },
       <>
-        <nav class="breadcrumbs" aria-label="Breadcrumb">
-          <ol>
-            <li>
-              <a href="/">Domains</a>
-            </li>
-            <li aria-current="page">{name}</li>
-          </ol>
-        </nav>
+        <Breadcrumbs trail={[{ href: '/', label: 'Domains' }]} current={name} />
         <h1>
           <span class="caption">Domain</span>
           {name}

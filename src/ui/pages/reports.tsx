@@ -16,6 +16,7 @@ import { recordRoutes } from './reports/records';
 import { policyText, reportRoutes, type ReportSummary } from './reports/report';
 import { intervalFor, presets, readRangeQuery, thirtyDaysTo, type Preset, type RangeQuery } from './reports/range';
 import type { Listing, Reporter, ServiceRow, Source, Sources, Summary, Timeseries, TlsRow } from './reports/types';
+import { Breadcrumbs, domainTrail } from '../components/breadcrumbs';
 
 /** Rows per page of the sources table; the top failing list is a short one. */
 const SOURCES_PAGE = 25;
@@ -719,16 +720,7 @@ async function domainReports(c: UiContext) {
 function Heading(props: { domain: string }) {
   return (
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <a href="/">Domains</a>
-          </li>
-          <li>
-            <a href={`/domains/${encodeURIComponent(props.domain)}`}>{props.domain}</a>
-          </li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={domainTrail(props.domain)} />
       <h1>
         <span class="caption">{props.domain}</span>
         <span class="visually-hidden">: </span>

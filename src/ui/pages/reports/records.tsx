@@ -9,6 +9,7 @@ import { apiJson, currentUser, query, type UiContext, type UiEnv } from '../../a
 import { page } from '../../layout';
 import { count, dayText } from './format';
 import { readRangeQuery } from './range';
+import { Breadcrumbs, domainTrail } from '../../components/breadcrumbs';
 
 interface RecordRow {
   report_id: number;
@@ -59,19 +60,7 @@ async function recordsPage(c: UiContext) {
     c,
     { title: `Records: ${data.domain}`, active: 'reports', me },
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <a href="/">Domains</a>
-          </li>
-          <li>
-            <a href={`/domains/${encodeURIComponent(data.domain)}`}>{data.domain}</a>
-          </li>
-          <li>
-            <a href={back}>Reports</a>
-          </li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[...domainTrail(data.domain), { href: back, label: 'Reports' }]} />
       <h1>
         <span class="caption">{data.domain}</span>
         <span class="visually-hidden">: </span>

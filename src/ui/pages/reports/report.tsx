@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { apiJson, currentUser, query, type UiContext, type UiEnv } from '../../api-call';
 import { page } from '../../layout';
 import { count, dayText, timeText } from './format';
+import { Breadcrumbs, domainTrail } from '../../components/breadcrumbs';
 
 export interface ReportSummary {
   id: number;
@@ -87,19 +88,7 @@ async function reportPage(c: UiContext) {
     c,
     { title: `Report from ${report.org_name}`, active: 'reports', me },
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <a href="/">Domains</a>
-          </li>
-          <li>
-            <a href={`/domains/${encodeURIComponent(report.domain)}`}>{report.domain}</a>
-          </li>
-          <li>
-            <a href={domainReports}>Reports</a>
-          </li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={[...domainTrail(report.domain), { href: domainReports, label: 'Reports' }]} />
       <h1>
         <span class="caption">Aggregate report</span>
         <span class="visually-hidden">: </span>
