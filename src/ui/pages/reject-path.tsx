@@ -6,40 +6,13 @@
  *   GET /domains/:domain/reject-path?to=YYYY-MM-DD
  */
 import { Hono } from 'hono';
+// The API's answer is the core's RejectPath as JSON: one type for both, so the page cannot drift from it.
+import type { Category, RejectPath } from '../../stats/reject-path';
 import { apiJson, currentUser, query, type UiContext, type UiEnv } from '../api-call';
 import { Tag, type Tone } from '../components/tag';
 import { page } from '../layout';
 import { count, dayText, percent } from './reports/format';
-
-type Category = 'legitimate' | 'forwarded' | 'unknown';
-
-interface RejectPath {
-  domain: string;
-  from: string;
-  to: string;
-  messages: number;
-  dmarc_pass: number;
-  dmarc_fail: number;
-  pass_rate: number | null;
-  identified_pass_rate: number | null;
-  current: { record: string | null; source: 'check' | 'reports' | 'none'; p: string | null; sp: string | null; pct: number; since: string | null };
-  categories: Record<Category, { sources: number; dmarc_fail: number; would_be_rejected: number }>;
-  impact: { quarantine: { messages: number; share: number | null }; reject: { messages: number; share: number | null } };
-  sources: {
-    source_ip: string;
-    ptr: string | null;
-    base_domain: string | null;
-    service: { name: string; type: string | null } | null;
-    messages: number;
-    dmarc_fail: number;
-    would_be_quarantined: number;
-    would_be_rejected: number;
-    category: Category;
-    reason: string;
-  }[];
-  omitted_sources: number;
-  next_step: { step: { p: string; pct: number } | null; ready: boolean; record: string; conditions: { id: string; met: boolean; text: string }[]; notes: string[] };
-}
+import { Breadcrumbs, domainTrail } from '../components/breadcrumbs';
 
 const CATEGORY: Record<Category, [label: string, tone: Tone, advice: string]> = {
   legitimate: ['Legitimate', 'bad', 'Your own servers and known services: fix their DKIM signing or SPF alignment before enforcing.'],
@@ -113,16 +86,7 @@ async function rejectPathPage(c: UiContext) {
     c,
     { title: `Path to reject: ${path.domain}`, active: 'domains', me },
     <>
-      <nav class="breadcrumbs" aria-label="Breadcrumb">
-        <ol>
-          <li>
-            <a href="/">Domains</a>
-          </li>
-          <li>
-            <a href={`/domains/${encodeURIComponent(path.domain)}`}>{path.domain}</a>
-          </li>
-        </ol>
-      </nav>
+      <Breadcrumbs trail={domainTrail(path.domain)} />
       <h1>
         <span class="caption">{path.domain}</span>
         <span class="visually-hidden">: </span>
